@@ -42,6 +42,9 @@ pub enum Fault {
     Slow,
     /// Replies carry a wrong checksum.
     BadChecksum,
+    /// The citizen lifts the card during the read: the read answers 41 and the card is gone
+    /// (an extension beyond the `kiosk-hw` contract's list, for recovery tests).
+    Lift,
 }
 
 impl Fault {
@@ -55,12 +58,13 @@ impl Fault {
             "split" => Fault::Split,
             "slow" => Fault::Slow,
             "bad_checksum" => Fault::BadChecksum,
+            "lift" => Fault::Lift,
             _ => return None,
         })
     }
 
-    pub const NAMES: [&'static str; 8] =
-        ["none", "no_card", "read_fail", "sam_fail", "garbage", "split", "slow", "bad_checksum"];
+    pub const NAMES: [&'static str; 9] =
+        ["none", "no_card", "read_fail", "sam_fail", "garbage", "split", "slow", "bad_checksum", "lift"];
 }
 
 /// A control message.
@@ -236,8 +240,14 @@ impl State {
                 } else {
                     card.blocks.encode(with_fp)
                 };
-                if self.take_fault(|f| f == Fault::ReadFail).is_some() {
-                    return Response::new(Sw3::ReadFailed, vec![]);
+                match self.take_fault(|f| matches!(f, Fault::ReadFail | Fault::Lift)) {
+                    Some(Fault::Lift) => {
+                        self.card = None;
+                        self.selected = false;
+                        return Response::new(Sw3::ReadFailed, vec![]);
+                    }
+                    Some(_) => return Response::new(Sw3::ReadFailed, vec![]),
+                    None => {}
                 }
                 // Like real readers: find answers "no card" until the card is placed again.
                 // The card stays selected, so a repeated read (after a corrupt reply) works.
@@ -398,7 +408,7 @@ fn serve(mut pty: PtyLink, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>, opti
                 Err(FrameError::BadLength { .. }) => Err(RequestError::Length),
             };
             let command = request.as_ref().ok().map(|r| r.command);
-            let (mut reply, fault, baud) = {
+            let (mut reply, fault, fault_after, baud) = {
                 let mut s = lock(&state);
                 let mut reply = s.respond(request).encode();
                 let fault = s.take_fault(|f| matches!(f, Fault::Garbage | Fault::Split | Fault::Slow | Fault::BadChecksum));
@@ -413,12 +423,19 @@ fn serve(mut pty: PtyLink, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>, opti
                         s.baud = Some(b.bits_per_second());
                     }
                 }
-                (std::mem::take(&mut reply), fault, baud)
+                (std::mem::take(&mut reply), fault, s.fault, baud)
             };
             tracing::trace!(?command, ?fault, "idcard simulator replying");
             let written = match fault {
                 Some(Fault::Slow) => {
-                    sleep_unless_stopped(options.slow_delay, &stop);
+                    // Clearing the fault speeds the line up again, as a reconnected cable would.
+                    let end = std::time::Instant::now() + options.slow_delay;
+                    while std::time::Instant::now() < end
+                        && !stop.load(Ordering::SeqCst)
+                        && lock(&state).fault == fault_after
+                    {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                     pty.write_paced(&reply, baud)
                 }
                 Some(Fault::Garbage) => {
@@ -444,13 +461,6 @@ fn serve(mut pty: PtyLink, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>, opti
                 tracing::warn!(error = %e, "idcard simulator write failed");
             }
         }
-    }
-}
-
-fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
-    let end = std::time::Instant::now() + total;
-    while std::time::Instant::now() < end && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -110,6 +110,28 @@ fn from_serial(command: Command, timeout: Duration, e: SerialError) -> ReaderErr
     }
 }
 
+/// Whether `r` can be the reply to `command`. Replies carry no command code, so a reply that
+/// arrives after its command timed out would otherwise be taken for the next command's; the
+/// status word and data length tell most of them apart.
+fn plausible_reply(command: Command, r: &Response) -> bool {
+    match (r.sw3, command) {
+        (Sw3::FindOk, Command::FindCard) => r.data.len() == 4,
+        (Sw3::FindOk, _) => false,
+        (Sw3::NoCard, c) => c == Command::FindCard,
+        (Sw3::SelectFailed, c) => c == Command::SelectCard,
+        (Sw3::Ok, Command::SelectCard) => r.data.len() == 8 || r.data.is_empty(),
+        (Sw3::Ok, Command::ReadText | Command::ReadTextWithFingerprint) => r.data.len() >= 4,
+        (Sw3::Ok, Command::ReadSamId) => r.data.len() == 16,
+        (Sw3::Ok, Command::SamStatus | Command::ResetSam) => r.data.is_empty(),
+        (Sw3::Ok, Command::SetBaud(_)) => r.data.len() <= 1,
+        (Sw3::Ok, Command::ReadNewAddress) => true,
+        (Sw3::Ok, Command::FindCard) => false,
+        (Sw3::NoContent, c) => c == Command::ReadNewAddress,
+        // Error statuses carry no data and may answer any command.
+        (_, _) => r.data.is_empty(),
+    }
+}
+
 /// Counters a supervisor can report (and tests can check).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReaderStats {
@@ -183,6 +205,11 @@ impl Reader {
                             Response::parse(&frame).map_err(|source| ReaderError::Malformed { command, source })?;
                         // Status and length only: read replies carry personal data.
                         tracing::trace!(%command, sw3 = %response.sw3, data_len = response.data.len(), "reply");
+                        if !plausible_reply(command, &response) {
+                            // A late reply to an earlier command that timed out: not ours.
+                            tracing::debug!(%command, sw3 = %response.sw3, "discarded a stale reply");
+                            continue;
+                        }
                         break Some(response);
                     }
                     Ok(None) => {}
@@ -261,12 +288,21 @@ impl Reader {
     /// `read_attempts` times) when the card moved mid-read. `Err(NoCard)` when there is no card
     /// or it was lifted.
     pub fn read_card(&mut self, fingerprint: bool) -> Result<IdCard, ReaderError> {
+        self.read_card_with(fingerprint, || {})
+    }
+
+    /// [`Reader::read_card`], calling `on_found` once when a card is first found (so a UI can
+    /// say "reading…" during the ~0.5 s the rest takes).
+    pub fn read_card_with(&mut self, fingerprint: bool, mut on_found: impl FnMut()) -> Result<IdCard, ReaderError> {
         let mut last = None;
         for attempt in 0..self.config.read_attempts.max(1) {
             if attempt > 0 {
                 self.stats.read_restarts += 1;
             }
             self.find_card()?;
+            if attempt == 0 {
+                on_found();
+            }
             let step = self.select_card().and_then(|()| self.read_blocks(fingerprint));
             match step {
                 Ok(blocks) => return Ok(IdCard::parse(&blocks.text, blocks.photo, blocks.fingerprint)?),

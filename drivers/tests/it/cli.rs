@@ -213,3 +213,63 @@ fn usage_errors_are_clear() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("58 or 80"), "{}", out.stderr);
 }
+
+#[test]
+fn printer_sim_status_and_test_page_follow_the_contract() {
+    let dir = TempDir::new("cli-printer");
+    let link = dir.join("printer");
+    let out = dir.join("receipts");
+    let mut sim = SimProcess::start(&["sim", "printer", "--link", link.to_str().unwrap(), "--out", out.to_str().unwrap(), "--width", "80"]);
+    let port = link.to_str().unwrap();
+
+    let status = kiosk_hw(&["printer", "status", "--port", port]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let v: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(v["online"], true);
+    assert_eq!(v["cover_open"], false);
+    assert_eq!(v["paper"], "ok");
+    assert_eq!(v["cutter_error"], false);
+    assert_eq!(v["unrecoverable_error"], false);
+
+    let page = kiosk_hw(&["printer", "test-page", "--port", port, "--width", "80"]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    let text = wait_for_file(&out.join("0001.txt"));
+    assert!(text.contains("打印机测试页"), "{text}");
+    assert!(out.join("0001.png").exists());
+
+    for (line, field, value) in [
+        (r#"{"paper": "near_end"}"#, "paper", "near_end"),
+        (r#"{"paper": "out"}"#, "paper", "out"),
+    ] {
+        assert_eq!(sim.send(line)["ok"], true);
+        let v: Value = serde_json::from_str(&kiosk_hw(&["printer", "status", "--port", port]).stdout).unwrap();
+        assert_eq!(v[field], value);
+    }
+    // Paper out: the test page is refused, nothing is printed.
+    let page = kiosk_hw(&["printer", "test-page", "--port", port]);
+    assert_eq!(page.code, 4);
+    assert_eq!(page.stderr.lines().count(), 1, "{}", page.stderr);
+    assert!(page.stderr.contains("paper"), "{}", page.stderr);
+    assert_eq!(sim.send(r#"{"paper": "ok"}"#)["ok"], true);
+    assert_eq!(sim.send(r#"{"cover": "open"}"#)["ok"], true);
+    let v: Value = serde_json::from_str(&kiosk_hw(&["printer", "status", "--port", port]).stdout).unwrap();
+    assert_eq!(v["cover_open"], true);
+    assert_eq!(v["online"], false);
+    assert_eq!(sim.send(r#"{"cover": "closed"}"#)["ok"], true);
+    assert_eq!(sim.send(r#"{"paper": "soggy"}"#)["ok"], false);
+    let page = kiosk_hw(&["printer", "test-page", "--port", port]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    wait_for_file(&out.join("0002.txt"));
+    assert!(!out.join("0003.txt").exists(), "exactly one receipt per successful job");
+}
+
+fn wait_for_file(path: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Ok(t) = std::fs::read_to_string(path) {
+            return t;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

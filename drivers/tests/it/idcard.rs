@@ -155,16 +155,14 @@ fn unplug_is_a_disconnect_and_a_replug_on_the_same_path_is_found_again() {
     sim1.place(util::resident_card()).unwrap();
     let mut reader = Reader::with_config(&link, 115_200, ReaderConfig::default());
     reader.read_card(false).unwrap();
-    let first_device = sim1.device().to_path_buf();
     sim1.stop();
 
     let err = reader.read_card(false).unwrap_err();
     assert!(err.is_disconnect(), "unplugged reader: {err}");
     assert!(reader.read_card(false).unwrap_err().is_disconnect(), "still unplugged");
 
-    // Replugged: a new pty (a new /dev/pts/N), the same symlink.
+    // Replugged: a new pty (the kernel may reuse the number), the same symlink.
     let sim2 = IdCardSim::spawn(&link, SimOptions::default()).unwrap();
-    assert_ne!(sim2.device(), first_device);
     sim2.place(util::second_resident_card()).unwrap();
     let card = reader.read_card(false).unwrap();
     assert_eq!(card.to_json(true), util::second_resident_card());

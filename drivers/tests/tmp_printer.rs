@@ -1,0 +1,2 @@
+#[path = "it/printer.rs"]
+mod printer;
