@@ -1,0 +1,187 @@
+//! A small blocking client for the local API (HTTP/1.1 over the Unix socket), for tests, the
+//! demo and tools. One request per connection; the event stream is read line by line.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {path}: {source}")]
+    Connect { path: String, source: std::io::Error },
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("malformed response: {0}")]
+    Malformed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    socket: PathBuf,
+    token: Option<String>,
+    timeout: Duration,
+}
+
+/// A response: status and JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Response {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+impl Client {
+    pub fn new(socket: impl Into<PathBuf>) -> Client {
+        Client { socket: socket.into(), token: None, timeout: Duration::from_secs(10) }
+    }
+
+    /// Uses this maintenance token on every request.
+    pub fn with_token(mut self, token: &str) -> Client {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    fn connect(&self) -> Result<UnixStream, ClientError> {
+        let s = UnixStream::connect(&self.socket).map_err(|source| ClientError::Connect { path: self.socket.display().to_string(), source })?;
+        s.set_read_timeout(Some(self.timeout))?;
+        s.set_write_timeout(Some(self.timeout))?;
+        Ok(s)
+    }
+
+    fn head(&self, method: &str, path: &str, len: usize) -> String {
+        let mut h = format!("{method} {path} HTTP/1.1\r\nHost: kioskd\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n");
+        if let Some(t) = &self.token {
+            h.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        h.push_str("\r\n");
+        h
+    }
+
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Response, ClientError> {
+        let payload = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut s = self.connect()?;
+        s.write_all(self.head(method, path, payload.len()).as_bytes())?;
+        s.write_all(payload.as_bytes())?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw)?;
+        parse_response(&raw)
+    }
+
+    pub fn get(&self, path: &str) -> Result<Response, ClientError> {
+        self.request("GET", path, None)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Result<Response, ClientError> {
+        self.request("POST", path, Some(&body))
+    }
+
+    /// Opens the event stream.
+    pub fn events(&self) -> Result<Events, ClientError> {
+        let mut s = self.connect()?;
+        s.set_read_timeout(None)?;
+        s.write_all(self.head("GET", "/v1/events", 0).as_bytes())?;
+        let mut reader = BufReader::new(s);
+        let mut line = String::new();
+        // Skip the response head.
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                return Err(ClientError::Malformed("event stream closed".into()));
+            }
+            if line == "\r\n" || line == "\n" {
+                break;
+            }
+        }
+        Ok(Events { reader })
+    }
+}
+
+fn parse_response(raw: &[u8]) -> Result<Response, ClientError> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| ClientError::Malformed("no header end".into()))?;
+    let head = std::str::from_utf8(&raw[..split]).map_err(|_| ClientError::Malformed("head not utf-8".into()))?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ClientError::Malformed("no status".into()))?;
+    let mut body = raw[split + 4..].to_vec();
+    if head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked")) {
+        body = dechunk(&body)?;
+    }
+    Ok(Response { status, body: serde_json::from_slice(&body).unwrap_or(Value::Null) })
+}
+
+fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let mut out = Vec::new();
+    loop {
+        let end = b.windows(2).position(|w| w == b"\r\n").ok_or_else(|| ClientError::Malformed("chunk size".into()))?;
+        let size = usize::from_str_radix(std::str::from_utf8(&b[..end]).unwrap_or("").trim(), 16)
+            .map_err(|_| ClientError::Malformed("chunk size".into()))?;
+        b = &b[end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if b.len() < size {
+            return Err(ClientError::Malformed("short chunk".into()));
+        }
+        out.extend_from_slice(&b[..size]);
+        b = &b[(size + 2).min(b.len())..];
+    }
+}
+
+/// Server-sent events, one `(event, data)` at a time.
+pub struct Events {
+    reader: BufReader<UnixStream>,
+}
+
+impl Events {
+    /// The next event, skipping keep-alive comments. Chunked framing lines are ignored.
+    pub fn next_event(&mut self, timeout: Duration) -> Result<Option<(String, Value)>, ClientError> {
+        self.reader.get_ref().set_read_timeout(Some(timeout))?;
+        let mut event = String::new();
+        let mut data = String::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            let l = line.trim_end_matches(['\r', '\n']);
+            if let Some(v) = l.strip_prefix("event:") {
+                event = v.trim().to_string();
+            } else if let Some(v) = l.strip_prefix("data:") {
+                data.push_str(v.trim_start());
+            } else if l.is_empty() && !event.is_empty() {
+                return Ok(Some((event, serde_json::from_str(&data).unwrap_or(Value::Null))));
+            }
+        }
+    }
+
+    /// Waits for an event named `name` whose data satisfies `pred`.
+    pub fn wait_for(&mut self, name: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Result<Option<Value>, ClientError> {
+        let deadline = std::time::Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.next_event(left)? {
+                Some((e, d)) if e == name && pred(&d) => return Ok(Some(d)),
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+}

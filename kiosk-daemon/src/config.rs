@@ -1,0 +1,269 @@
+//! The daemon's configuration: one TOML file, every setting with a default.
+//!
+//! `deploy/kioskd.example.toml` is the annotated example; a test checks that it parses and
+//! names every setting this module knows.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub terminal: TerminalConfig,
+    pub devices: DevicesConfig,
+    pub storage: StorageConfig,
+    pub api: ApiConfig,
+    pub session: SessionConfig,
+    pub maintenance: MaintenanceConfig,
+    pub catalogue: CatalogueConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TerminalConfig {
+    /// Shown on receipts and in the maintenance menu.
+    pub name: String,
+    /// Administrative division code of the site (12 digits, GB/T 2260 + township/village).
+    pub division_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevicesConfig {
+    /// The ID-card reader's serial device (a udev symlink survives replugs).
+    pub idcard: PathBuf,
+    pub idcard_baud: u32,
+    /// How often the reader is polled for a card, in milliseconds.
+    pub idcard_poll_ms: u64,
+    pub printer: PathBuf,
+    pub printer_baud: u32,
+    /// 58 or 80 (mm).
+    pub printer_width: u32,
+    /// How often the printer's status is polled, in milliseconds (at most 2000).
+    pub printer_poll_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Holds `kiosk.db` and `keys/`.
+    pub data_dir: PathBuf,
+    /// Form data with personal information is purged this many days after the platform
+    /// acknowledged the transaction.
+    pub purge_after_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The Unix socket of the local API.
+    pub socket: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Seconds of inactivity before the session is wiped.
+    pub timeout_s: u64,
+    /// Seconds of warning (a countdown with "I need more time") before the timeout.
+    pub warning_s: u64,
+    /// Timeouts are multiplied by this in elderly mode.
+    pub elderly_factor: f64,
+    /// Seconds the goodbye screen stays before the terminal returns to idle.
+    pub goodbye_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// Argon2 PHC string of the assistants' PIN (`kioskd pin-hash` makes one). Empty: the
+    /// maintenance API is closed.
+    pub pin_hash: String,
+    /// Wrong PINs in a row before the lockout.
+    pub max_attempts: u32,
+    /// Lockout length in seconds.
+    pub lockout_s: u64,
+    /// A maintenance login lasts this long without activity.
+    pub token_ttl_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogueConfig {
+    /// The catalogue loaded into an empty database at first start.
+    pub seed: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            terminal: TerminalConfig::default(),
+            devices: DevicesConfig::default(),
+            storage: StorageConfig::default(),
+            api: ApiConfig::default(),
+            session: SessionConfig::default(),
+            maintenance: MaintenanceConfig::default(),
+            catalogue: CatalogueConfig::default(),
+        }
+    }
+}
+
+impl Default for TerminalConfig {
+    fn default() -> Self {
+        TerminalConfig { name: "粤智助自助机".into(), division_code: "441882000000".into() }
+    }
+}
+
+impl Default for DevicesConfig {
+    fn default() -> Self {
+        DevicesConfig {
+            idcard: "/dev/kiosk-idcard".into(),
+            idcard_baud: 115_200,
+            idcard_poll_ms: 250,
+            printer: "/dev/kiosk-printer".into(),
+            printer_baud: 115_200,
+            printer_width: 58,
+            printer_poll_ms: 1000,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { data_dir: "/var/lib/kiosk".into(), purge_after_days: 30 }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { socket: "/run/kiosk/kioskd.sock".into() }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { timeout_s: 120, warning_s: 30, elderly_factor: 2.0, goodbye_s: 8 }
+    }
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        MaintenanceConfig { pin_hash: String::new(), max_attempts: 5, lockout_s: 300, token_ttl_s: 600 }
+    }
+}
+
+impl Default for CatalogueConfig {
+    fn default() -> Self {
+        CatalogueConfig { seed: "/usr/share/kiosk/catalogue.json".into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: String, source: Box<toml::de::Error> },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        Config::parse(&text, &shown)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config =
+            toml::from_str(text).map_err(|source| ConfigError::Parse { path: origin.into(), source: Box::new(source) })?;
+        config.validate().map_err(|message| ConfigError::Invalid { path: origin.into(), message })?;
+        Ok(config)
+    }
+
+    /// Checks values a type cannot: ranges and relations between settings.
+    pub fn validate(&self) -> Result<(), String> {
+        let s = &self.session;
+        if s.timeout_s < 10 {
+            return Err("session.timeout_s must be at least 10".into());
+        }
+        if s.warning_s >= s.timeout_s {
+            return Err("session.warning_s must be less than session.timeout_s".into());
+        }
+        if !(1.0..=5.0).contains(&s.elderly_factor) {
+            return Err("session.elderly_factor must be between 1 and 5".into());
+        }
+        if !matches!(self.devices.printer_width, 58 | 80) {
+            return Err("devices.printer_width must be 58 or 80".into());
+        }
+        if self.devices.printer_poll_ms == 0 || self.devices.printer_poll_ms > 2000 {
+            return Err("devices.printer_poll_ms must be between 1 and 2000".into());
+        }
+        if self.devices.idcard_poll_ms == 0 {
+            return Err("devices.idcard_poll_ms must be positive".into());
+        }
+        if self.maintenance.max_attempts == 0 {
+            return Err("maintenance.max_attempts must be at least 1".into());
+        }
+        if !self.maintenance.pin_hash.is_empty() && !self.maintenance.pin_hash.starts_with("$argon2") {
+            return Err("maintenance.pin_hash must be an argon2 hash made by `kioskd pin-hash`".into());
+        }
+        let code = &self.terminal.division_code;
+        if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("terminal.division_code must be 12 digits".into());
+        }
+        Ok(())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.storage.data_dir.join("kiosk.db")
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.storage.data_dir.join("keys").join("form.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(Config::parse("", "t").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_example_in_deploy_parses_and_names_every_setting() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/kioskd.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let config = Config::parse(&text, path).unwrap();
+        // Every key of the defaults appears in the example (so the example documents them all).
+        let defaults = toml::to_string(&Config::default()).unwrap();
+        let mut section = String::new();
+        for line in defaults.lines() {
+            if let Some(s) = line.strip_prefix('[') {
+                section = s.trim_end_matches(']').to_string();
+                assert!(text.contains(&format!("[{section}]")), "example lacks [{section}]");
+            } else if let Some((key, _)) = line.split_once(" = ") {
+                let found = text.lines().any(|l| l.trim_start().trim_start_matches('#').trim_start().starts_with(&format!("{key} =")));
+                assert!(found, "example lacks {section}.{key}");
+            }
+        }
+        assert_eq!(config.devices.printer_width, 58);
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let e = Config::parse("[session]\ntimeout_s = 30\nwarning_s = 40\n", "k.toml").unwrap_err();
+        assert!(e.to_string().contains("warning_s"), "{e}");
+        let e = Config::parse("[devices]\nprinter_width = 70\n", "k.toml").unwrap_err();
+        assert!(e.to_string().contains("58 or 80"), "{e}");
+        let e = Config::parse("[sesion]\n", "k.toml").unwrap_err();
+        assert!(e.to_string().contains("k.toml"), "{e}");
+        let e = Config::parse("[maintenance]\npin_hash = \"1234\"\n", "k.toml").unwrap_err();
+        assert!(e.to_string().contains("argon2"), "{e}");
+    }
+}
