@@ -5,6 +5,7 @@
 Usage:
     pip install pypinyin          # only needed to regenerate, never at run time
     python3 assets/catalogue/make-catalogue.py [assets/catalogue/catalogue.json]
+    python3 assets/catalogue/make-catalogue.py --check [assets/catalogue/catalogue.json]
 
 The texts below are the source; the committed catalogue.json is what everything else reads.
 What this script adds to the texts:
@@ -1726,9 +1727,217 @@ def build() -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# Checks: the invariants of README.md, then this sample's counts (tests rely on them).
+
+FIELD_TYPES = {"text", "digits", "phone", "id_number", "date", "choice", "number"}
+PREFILL_TYPES = {"card.name": "text", "card.id_number": "id_number", "card.gender": "choice",
+                 "card.birth_date": "date", "card.address": "text", "card.nation": "text"}
+FIELD_KEYS = {"key", "label", "label_en", "type", "required", "prefill", "locked", "options",
+              "min_len", "max_len", "min", "max"}
+REQUIRED_ITEMS = {
+    "城乡居民养老保险待遇资格认证": "form", "社保参保缴费证明打印": "print", "医保个人账户余额查询": "query",
+    "高龄津贴申请": "form", "城乡居民养老保险参保登记": "form", "养老金发放明细查询": "query",
+    "城乡居民医保参保缴费": "guide", "异地就医备案": "form", "医保电子凭证激活指引": "guide",
+    "公积金个人账户查询": "query", "公积金提取指南": "guide", "户口迁移指南": "guide",
+    "居民身份证换领预约": "form", "最低生活保障申请": "form", "临时救助申请": "form",
+    "残疾人两项补贴申请": "form", "不动产登记信息查询": "query", "不动产权证办理指南": "guide",
+    "耕地地力保护补贴查询": "query", "农村宅基地申请指南": "guide", "灵活就业人员社保缴费": "guide",
+    "个人所得税纳税记录打印": "print", "城乡居民医保缴费凭证打印": "print", "就业登记": "form",
+    "失业登记": "form",
+}
+
+
+def check(d: dict) -> list[str]:
+    from datetime import date, datetime
+
+    errs: list[str] = []
+    E = errs.append
+    zh_ascii = re.compile(r"[,;()?!]|(?<!\d):|:(?!\d)")
+
+    def text(where, v, zh):
+        if not isinstance(v, str) or not v.strip() or v != v.strip():
+            E(f"{where}: empty or padded text")
+        elif zh and zh_ascii.search(v):
+            E(f"{where}: ASCII punctuation in Chinese text")
+
+    if set(d) != {"schema", "version", "published_at", "categories", "items", "knowledge"}:
+        E("top-level keys")
+    if d.get("schema") != 1 or not re.fullmatch(r"\d{4}\.\d{2}\.\d{2}\.\d+", d.get("version", "")):
+        E("schema or version")
+    datetime.fromisoformat(d["published_at"])
+
+    cats = [c["code"] for c in d["categories"]]
+    if len(set(cats)) != len(cats) or [c["order"] for c in d["categories"]] != list(range(1, len(cats) + 1)):
+        E("category codes or order")
+
+    codes, names, services = set(), set(), set()
+    for it in d["items"]:
+        w = it.get("name", "?")
+        if it["code"] in codes or not re.fullmatch(r"[0-9A-Z]{18}\d{13}", it["code"]):
+            E(f"{w}: code")
+        if w in names:
+            E(f"{w}: duplicate name")
+        codes.add(it["code"]), names.add(w)
+        text(f"{w}.name", w, True), text(f"{w}.name_en", it["name_en"], False)
+        text(f"{w}.department", it["department"], True)
+        if it["category"] not in cats:
+            E(f"{w}: category")
+        kw = it["keywords"]
+        if not 3 <= len(kw) <= 10 or len(set(kw)) != len(kw):
+            E(f"{w}: keywords")
+        if it["pinyin"] != initials(w) or len(it["pinyin"]) != len(re.findall(r"[\u3400-\u9fffA-Za-z0-9]", w)):
+            E(f"{w}: pinyin")
+        kind = it["kind"]
+        if kind not in ("guide", "form", "query", "print"):
+            E(f"{w}: kind")
+        if it["identity"] != ("none" if kind == "guide" else "card"):
+            E(f"{w}: identity")
+        for block in ("form", "query", "print"):
+            if (block in it) != (block == kind):
+                E(f"{w}: block {block}")
+        st = it["status"]
+        want = {"active": {"state"}, "offline": {"state", "notice", "notice_en"},
+                "paused": {"state", "notice", "notice_en", "from", "until"}}.get(st["state"])
+        if want is None or set(st) != want:
+            E(f"{w}: status")
+        elif st["state"] != "active":
+            text(f"{w}.notice", st["notice"], True), text(f"{w}.notice_en", st["notice_en"], False)
+        if st["state"] == "paused":
+            f, u = datetime.fromisoformat(st["from"]), datetime.fromisoformat(st["until"])
+            if f.utcoffset() is None or u.utcoffset() is None or not f < u:
+                E(f"{w}: pause window")
+        g = it["guide"]
+        text(f"{w}.summary", g["summary"], True), text(f"{w}.summary_en", g["summary_en"], False)
+        if len(g["summary"]) > 120:
+            E(f"{w}: summary too long")
+        if [(x["title"], x["title_en"]) for x in g["sections"]] != SECTION_TITLES:
+            E(f"{w}: guide sections")
+        for x in g["sections"]:
+            text(f"{w}.{x['title']}", x["body"], True), text(f"{w}.{x['title']}_en", x["body_en"], False)
+            if len(x["body"]) > 200 or "\n" in x["body"] or "\n" in x["body_en"]:
+                E(f"{w}: section {x['title']} too long or has line breaks")
+        if kind == "form":
+            fm = it["form"]
+            for k in ("receipt_title", "result"):
+                text(f"{w}.{k}", fm[k], True), text(f"{w}.{k}_en", fm[k + "_en"], False)
+            keys = [f["key"] for f in fm["fields"]]
+            if len(set(keys)) != len(keys) or keys[:2] != ["name", "id_number"]:
+                E(f"{w}: field keys")
+            for f in fm["fields"]:
+                fw = f"{w}.{f['key']}"
+                if set(f) - FIELD_KEYS or not re.fullmatch(r"[a-z][a-z0-9_]*", f["key"]):
+                    E(f"{fw}: keys")
+                if f["type"] not in FIELD_TYPES or not isinstance(f.get("required"), bool):
+                    E(f"{fw}: type or required")
+                text(f"{fw}.label", f["label"], True), text(f"{fw}.label_en", f["label_en"], False)
+                if "prefill" in f:
+                    if PREFILL_TYPES.get(f["prefill"]) != f["type"] or f.get("locked") is not True:
+                        E(f"{fw}: prefill")
+                    if f["prefill"] == "card.gender" and [o["value"] for o in f["options"]] != ["male", "female"]:
+                        E(f"{fw}: gender options")
+                elif "locked" in f:
+                    E(f"{fw}: locked without prefill")
+                opts = f.get("options")
+                if (f["type"] == "choice") != (opts is not None):
+                    E(f"{fw}: options")
+                elif opts is not None and (not opts or len({o["value"] for o in opts}) != len(opts)
+                                           or any(set(o) != {"value", "label", "label_en"} for o in opts)):
+                    E(f"{fw}: options")
+                if ("min_len" in f or "max_len" in f) and f["type"] not in ("text", "digits"):
+                    E(f"{fw}: length bounds")
+                if ("min" in f or "max" in f) and f["type"] != "number":
+                    E(f"{fw}: value bounds")
+        if kind == "query":
+            q = it["query"]
+            if set(q) != {"service", "repeated", "result_fields"} or not isinstance(q["repeated"], bool):
+                E(f"{w}: query keys")
+            if q["service"] in services or not re.fullmatch(r"[a-z]+(\.[a-z_]+)+", q["service"]):
+                E(f"{w}: service")
+            services.add(q["service"])
+            rk = [r["key"] for r in q["result_fields"]]
+            if len(set(rk)) != len(rk) or any(set(r) != {"key", "label", "label_en"} for r in q["result_fields"]):
+                E(f"{w}: result fields")
+        if kind == "print":
+            p = it["print"]
+            if set(p) != {"document", "document_en", "needs_online"} or not isinstance(p["needs_online"], bool):
+                E(f"{w}: print block")
+
+    ids = set()
+    for k in d["knowledge"]:
+        w = k.get("id", "?")
+        if set(k) != {"id", "title", "title_en", "category", "body", "body_en", "image", "start", "expires"}:
+            E(f"{w}: keys")
+        if w in ids or not re.fullmatch(r"kn-[a-z0-9-]+", w):
+            E(f"{w}: id")
+        ids.add(w)
+        if k["category"] not in ("anti_fraud", "policy", "notice", "howto"):
+            E(f"{w}: category")
+        text(f"{w}.title", k["title"], True), text(f"{w}.title_en", k["title_en"], False)
+        text(f"{w}.body", k["body"], True), text(f"{w}.body_en", k["body_en"], False)
+        for b in (k["body"], k["body_en"]):
+            if re.search(r"(?<!\n)\n(?!\n)|\n\n\n", b):
+                E(f"{w}: paragraphs must be separated by exactly one blank line")
+        if k["body"].count("\n\n") != k["body_en"].count("\n\n"):
+            E(f"{w}: paragraph counts differ")
+        if k["image"] is not None and not re.fullmatch(r"[a-z0-9-]+\.png", k["image"]):
+            E(f"{w}: image")
+        if date.fromisoformat(k["start"]) > date.fromisoformat(k["expires"]):
+            E(f"{w}: start after expires")
+
+    # This sample's promises (README "What this sample contains").
+    today, now = date(2026, 12, 4), datetime.fromisoformat("2026-12-04T12:00:00+08:00")
+    items = d["items"]
+    kinds = {it["name"]: it["kind"] for it in items}
+    if len(items) < 34:
+        E("fewer than 34 items")
+    for c in cats:
+        if sum(it["category"] == c for it in items) < 2:
+            E(f"category {c}: fewer than 2 items")
+    for n, k in REQUIRED_ITEMS.items():
+        if kinds.get(n) != k:
+            E(f"required item {n} ({k}) missing")
+    paused = [it["status"] for it in items if it["status"]["state"] == "paused"]
+    ahead = [s for s in paused if datetime.fromisoformat(s["from"]) > now]
+    current = [s for s in paused if datetime.fromisoformat(s["from"]) <= now < datetime.fromisoformat(s["until"])]
+    if len(paused) != 2 or len(ahead) != 1 or len(current) != 1:
+        E("want exactly one pause ahead and one current")
+    if sum(it["status"]["state"] == "offline" for it in items) != 1:
+        E("want exactly one offline item")
+    kn = d["knowledge"]
+    if len(kn) < 8:
+        E("fewer than 8 knowledge entries")
+    if sum(date.fromisoformat(k["expires"]) < today for k in kn) != 1:
+        E("want exactly one expired knowledge entry")
+    if sum(date.fromisoformat(k["start"]) > today for k in kn) != 1:
+        E("want exactly one knowledge entry not yet started")
+    return errs
+
+
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("catalogue.json")
-    text = json.dumps(build(), ensure_ascii=False, indent=2) + "\n"
+    args = sys.argv[1:]
+    if args[:1] == ["--check"]:
+        path = Path(args[1]) if len(args) > 1 else Path(__file__).with_name("catalogue.json")
+        raw = path.read_text(encoding="utf-8")
+        d = json.loads(raw)
+        errs = check(d)
+        if raw != json.dumps(d, ensure_ascii=False, indent=2) + "\n":
+            errs.append("not in canonical form (2-space indentation, trailing newline)")
+        if raw != json.dumps(build(), ensure_ascii=False, indent=2) + "\n":
+            errs.append("differs from what make-catalogue.py generates")
+        for e in errs:
+            print("error:", e)
+        print(f"{path}: {len(d['items'])} items, {len(d['knowledge'])} knowledge entries, "
+              f"{len(errs)} errors")
+        sys.exit(1 if errs else 0)
+    out = Path(args[0]) if args else Path(__file__).with_name("catalogue.json")
+    d = build()
+    errs = check(d)
+    if errs:
+        for e in errs:
+            print("error:", e)
+        sys.exit(1)
+    text = json.dumps(d, ensure_ascii=False, indent=2) + "\n"
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out} ({len(text.encode('utf-8'))} bytes)")
 

@@ -59,6 +59,9 @@ impl std::fmt::Debug for SerialLink {
 /// deadlines are honoured closely.
 const POLL_SLICE: Duration = Duration::from_millis(20);
 
+/// How long [`SerialLink::write_all`] waits for a device that does not take bytes.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl SerialLink {
     /// A link to `path` at `baud` (8N1, no flow control). Nothing is opened yet.
     pub fn new(path: impl Into<PathBuf>, baud: u32) -> Self {
@@ -125,11 +128,27 @@ impl SerialLink {
         SerialError::Io { path: self.path_string(), source }
     }
 
-    /// Writes all of `bytes` and flushes.
+    /// Writes all of `bytes` and flushes. A device that is slow to take the bytes (a printer
+    /// busy printing, a full output queue) is waited for up to [`WRITE_TIMEOUT`] and then
+    /// reported as a timeout, not as an unplug.
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), SerialError> {
+        let started = Instant::now();
+        let mut written = 0;
+        while written < bytes.len() {
+            let port = self.ensure_open()?;
+            match port.write(&bytes[written..]) {
+                Ok(0) => return Err(self.io_error(io::ErrorKind::WriteZero.into())),
+                Ok(n) => written += n,
+                Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                    if started.elapsed() >= WRITE_TIMEOUT {
+                        return Err(SerialError::Timeout { path: self.path_string(), waited_ms: started.elapsed().as_millis() as u64 });
+                    }
+                }
+                Err(e) => return Err(self.io_error(e)),
+            }
+        }
         let port = self.ensure_open()?;
-        let result = port.write_all(bytes).and_then(|()| port.flush());
-        result.map_err(|e| self.io_error(e))
+        port.flush().map_err(|e| self.io_error(e))
     }
 
     /// Discards whatever is waiting in the input buffer (stale replies, status bytes).

@@ -61,7 +61,10 @@ impl Client {
     }
 
     fn head(&self, method: &str, path: &str, len: usize) -> String {
-        let mut h = format!("{method} {path} HTTP/1.1\r\nHost: kioskd\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n");
+        // Keep-alive (the default): the server reads the whole request before answering and
+        // never resets a connection with unread bytes in it; the response is framed by its
+        // length, and the connection is dropped after one exchange.
+        let mut h = format!("{method} {path} HTTP/1.1\r\nHost: kioskd\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n");
         if let Some(t) = &self.token {
             h.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
@@ -70,13 +73,19 @@ impl Client {
     }
 
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Response, ClientError> {
-        let payload = body.map(|b| b.to_string()).unwrap_or_default();
+        // GET carries no body.
+        let payload = if method == "GET" { String::new() } else { body.map(|b| b.to_string()).unwrap_or_default() };
         let mut s = self.connect()?;
-        s.write_all(self.head(method, path, payload.len()).as_bytes())?;
-        s.write_all(payload.as_bytes())?;
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw)?;
-        parse_response(&raw)
+        let mut request = self.head(method, path, payload.len()).into_bytes();
+        request.extend_from_slice(payload.as_bytes());
+        if let Err(e) = s.write_all(&request) {
+            // A server that answered early (an error about the head) may have closed its end:
+            // its answer is still worth reading.
+            if !matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset) {
+                return Err(e.into());
+            }
+        }
+        read_response(&mut BufReader::new(s))
     }
 
     pub fn get(&self, path: &str) -> Result<Response, ClientError> {
@@ -108,37 +117,55 @@ impl Client {
     }
 }
 
-fn parse_response(raw: &[u8]) -> Result<Response, ClientError> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| ClientError::Malformed("no header end".into()))?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| ClientError::Malformed("head not utf-8".into()))?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ClientError::Malformed("no status".into()))?;
-    let mut body = raw[split + 4..].to_vec();
-    if head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked")) {
-        body = dechunk(&body)?;
+fn read_response(r: &mut impl BufRead) -> Result<Response, ClientError> {
+    let mut status = None;
+    let mut length = None;
+    let mut chunked = false;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Err(ClientError::Malformed("connection closed in the response head".into()));
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if status.is_none() {
+            status = l.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok());
+            continue;
+        }
+        let lower = l.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+        } else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            chunked = true;
+        }
+    }
+    let status = status.ok_or_else(|| ClientError::Malformed("no status line".into()))?;
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            line.clear();
+            r.read_line(&mut line)?;
+            let size = usize::from_str_radix(line.trim(), 16).map_err(|_| ClientError::Malformed("chunk size".into()))?;
+            if size == 0 {
+                break;
+            }
+            let mut chunk = vec![0u8; size + 2];
+            r.read_exact(&mut chunk)?;
+            body.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(n) = length {
+        if n > 16 * 1024 * 1024 {
+            return Err(ClientError::Malformed("response too large".into()));
+        }
+        body.resize(n, 0);
+        r.read_exact(&mut body)?;
+    } else {
+        r.read_to_end(&mut body)?;
     }
     Ok(Response { status, body: serde_json::from_slice(&body).unwrap_or(Value::Null) })
-}
-
-fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, ClientError> {
-    let mut out = Vec::new();
-    loop {
-        let end = b.windows(2).position(|w| w == b"\r\n").ok_or_else(|| ClientError::Malformed("chunk size".into()))?;
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..end]).unwrap_or("").trim(), 16)
-            .map_err(|_| ClientError::Malformed("chunk size".into()))?;
-        b = &b[end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if b.len() < size {
-            return Err(ClientError::Malformed("short chunk".into()));
-        }
-        out.extend_from_slice(&b[..size]);
-        b = &b[(size + 2).min(b.len())..];
-    }
 }
 
 /// Server-sent events, one `(event, data)` at a time.

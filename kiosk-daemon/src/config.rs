@@ -186,8 +186,8 @@ impl Config {
     /// Checks values a type cannot: ranges and relations between settings.
     pub fn validate(&self) -> Result<(), String> {
         let s = &self.session;
-        if s.timeout_s < 10 {
-            return Err("session.timeout_s must be at least 10".into());
+        if s.timeout_s < 5 {
+            return Err("session.timeout_s must be at least 5".into());
         }
         if s.warning_s >= s.timeout_s {
             return Err("session.warning_s must be less than session.timeout_s".into());

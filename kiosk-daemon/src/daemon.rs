@@ -30,7 +30,7 @@ fn initial_catalogue(config: &Config) -> anyhow::Result<Catalogue> {
 }
 
 /// Runs the daemon until `shutdown` resolves.
-pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()> + Send) -> anyhow::Result<()> {
     let started = Instant::now();
     let now = time::now_unix();
     let (mut store, opened) = Store::open(&config.db_path(), &config.key_path(), now).context("opening the database")?;
@@ -78,7 +78,18 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     let listener = api::bind(&config.api.socket).with_context(|| format!("binding {}", config.api.socket.display()))?;
     tracing::info!(socket = %config.api.socket.display(), "kioskd ready");
     let state = AppState { core: input_tx.clone(), events };
-    let served = api::serve(listener, state, shutdown).await;
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(listener, state, async {
+        let _ = api_stopped.await;
+    }));
+    shutdown.await;
+    let _ = stop_api.send(());
+    // Open event streams never end by themselves: give requests in flight a moment, then go.
+    let served = match tokio::time::timeout(Duration::from_secs(2), server).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => Err(std::io::Error::other(e)),
+        Err(_) => Ok(()),
+    };
 
     tracing::info!("shutting down");
     stop.store(true, Ordering::SeqCst);

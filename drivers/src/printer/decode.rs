@@ -64,7 +64,7 @@ pub enum Event {
     /// `ESC G n`: double-strike.
     DoubleStrike(bool),
     /// `GS ! n`: character magnification, 1..=8 each way.
-    Size { width: u8, height: u8 },
+    Size { w: u8, h: u8 },
     /// `ESC ! n`: print mode bits (0x01 font B, 0x08 bold, 0x10 double height, 0x20 double
     /// width, 0x80 underline).
     PrintMode(u8),
@@ -115,7 +115,11 @@ enum Parsed {
     /// `n` bytes form a complete command; `None` for bytes consumed silently (NUL, CR).
     Done(usize, Option<Event>),
     /// A header of `header` bytes announcing `data` bytes to discard.
-    Skip { header: usize, data: u64, event: Event },
+    Skip {
+        header: usize,
+        data: u64,
+        event: Event,
+    },
     NeedMore,
 }
 
@@ -318,8 +322,8 @@ fn parse_text(b: &[u8]) -> Parsed {
 fn parse_dle(b: &[u8]) -> Parsed {
     let Some(&c) = b.get(1) else { return Parsed::NeedMore };
     match c {
-        0x05 => fixed(b, 3, other),               // DLE ENQ n: real-time request to recover
-        0x14 if b.len() < 3 => Parsed::NeedMore,  // DLE DC4 fn ...
+        0x05 => fixed(b, 3, other),              // DLE ENQ n: real-time request to recover
+        0x14 if b.len() < 3 => Parsed::NeedMore, // DLE DC4 fn ...
         0x14 if matches!(b[2], 1 | 2) => fixed(b, 5, other),
         _ => unknown_prefix(b),
     }
@@ -412,11 +416,7 @@ fn parse_gs(b: &[u8]) -> Parsed {
     match c {
         b'!' => fixed(b, 3, |c| {
             let n = p(c, 2);
-            if n & 0x88 == 0 {
-                Event::Size { width: (n >> 4) + 1, height: (n & 0x07) + 1 }
-            } else {
-                other(c)
-            }
+            if n & 0x88 == 0 { Event::Size { w: (n >> 4) + 1, h: (n & 0x07) + 1 } } else { other(c) }
         }),
         b'V' => {
             let Some(&m) = b.get(2) else { return Parsed::NeedMore };
@@ -450,7 +450,7 @@ fn parse_gs(b: &[u8]) -> Parsed {
                 return Parsed::NeedMore;
             }
             let total = 5 + le16(b[3], b[4]);
-            if b[2] == b'k' { fixed(b, total, |c| symbol_2d(c)) } else { fixed(b, total, other) }
+            if b[2] == b'k' { fixed(b, total, symbol_2d) } else { fixed(b, total, other) }
         }
         b'8' => {
             // GS 8 L p1 p2 p3 p4 data: graphics data with a 32-bit length
@@ -462,7 +462,11 @@ fn parse_gs(b: &[u8]) -> Parsed {
             }
             let len = u32::from_le_bytes([b[3], b[4], b[5], b[6]]) as u64;
             if len > MAX_DECLARED_LEN as u64 {
-                return Parsed::Skip { header: 7, data: len, event: Event::Oversized { command: b[..7].to_vec(), len } };
+                return Parsed::Skip {
+                    header: 7,
+                    data: len,
+                    event: Event::Oversized { command: b[..7].to_vec(), len },
+                };
             }
             fixed(b, 7 + len as usize, other)
         }
@@ -599,7 +603,7 @@ pub(crate) mod tests {
                 Event::ChineseMode(true),
                 Event::Align(Align::Center),
                 Event::Bold(true),
-                Event::Size { width: 2, height: 2 },
+                Event::Size { w: 2, h: 2 },
                 Event::Text(b"AB".to_vec()),
                 Event::LineFeed,
                 Event::Feed(3),
@@ -702,7 +706,10 @@ pub(crate) mod tests {
         let mut d = Decoder::new();
         d.push(&[0x1D, b'v', b'0', 0, 0xFF, 0xFF, 0xFF, 0xFF]);
         let len = 0xFFFFu64 * 0xFFFF;
-        assert_eq!(d.next_event(), Some(Event::Oversized { command: vec![0x1D, b'v', b'0', 0, 0xFF, 0xFF, 0xFF, 0xFF], len }));
+        assert_eq!(
+            d.next_event(),
+            Some(Event::Oversized { command: vec![0x1D, b'v', b'0', 0, 0xFF, 0xFF, 0xFF, 0xFF], len })
+        );
         let chunk = vec![0xAAu8; 64 * 1024];
         let mut sent = 0u64;
         while sent + chunk.len() as u64 <= len {

@@ -112,8 +112,7 @@ impl<'de> Deserialize<'de> for PaperWidth {
                 digits.parse::<u32>().ok()
             }
         };
-        mm.and_then(PaperWidth::from_mm)
-            .ok_or_else(|| serde::de::Error::custom("paper width must be 58 or 80 (mm)"))
+        mm.and_then(PaperWidth::from_mm).ok_or_else(|| serde::de::Error::custom("paper width must be 58 or 80 (mm)"))
     }
 }
 
@@ -151,11 +150,7 @@ impl From<escpos::errors::PrinterError> for ReceiptError {
 /// Columns `c` occupies on the paper: 1 for printable ASCII, 0 for ASCII controls, 2 for every
 /// other character (Chinese-mode printers print all multi-byte GB18030 characters full-width).
 pub fn char_width(c: char) -> usize {
-    if c.is_ascii() {
-        if c.is_ascii_control() { 0 } else { 1 }
-    } else {
-        2
-    }
+    if c.is_ascii() { if c.is_ascii_control() { 0 } else { 1 } } else { 2 }
 }
 
 /// Columns `s` occupies on the paper; see [`char_width`].
@@ -486,9 +481,7 @@ impl Receipt {
                 }
                 Block::Line(t) => out.extend(wrap(t, cols).into_iter().map(|l| text(l, Align::Left, false, false))),
                 Block::Bold(t) => out.extend(wrap(t, cols).into_iter().map(|l| text(l, Align::Left, true, false))),
-                Block::Center(t) => {
-                    out.extend(wrap(t, cols).into_iter().map(|l| text(l, Align::Center, false, false)))
-                }
+                Block::Center(t) => out.extend(wrap(t, cols).into_iter().map(|l| text(l, Align::Center, false, false))),
                 Block::Kv(label, value) => {
                     let (lw, vw) = (display_width(label), display_width(value));
                     if value.is_empty() {
@@ -551,7 +544,11 @@ impl Receipt {
                         bold = b;
                     }
                     if d != double {
-                        if d { p.size(2, 2)? } else { p.reset_size()? };
+                        if d {
+                            p.size(2, 2)?
+                        } else {
+                            p.reset_size()?
+                        };
                         double = d;
                     }
                     p.writeln(&text)?;
@@ -686,7 +683,12 @@ mod tests {
     #[test]
     fn paper_width_serde() {
         assert_eq!(serde_json::to_string(&PaperWidth::Mm80).unwrap(), "80");
-        for (text, want) in [("58", PaperWidth::Mm58), ("\"80mm\"", PaperWidth::Mm80), ("\"58 mm\"", PaperWidth::Mm58), ("\"mm80\"", PaperWidth::Mm80)] {
+        for (text, want) in [
+            ("58", PaperWidth::Mm58),
+            ("\"80mm\"", PaperWidth::Mm80),
+            ("\"58 mm\"", PaperWidth::Mm58),
+            ("\"mm80\"", PaperWidth::Mm80),
+        ] {
             assert_eq!(serde_json::from_str::<PaperWidth>(text).unwrap(), want, "{text}");
         }
         assert!(serde_json::from_str::<PaperWidth>("76").is_err());
@@ -782,10 +784,7 @@ mod tests {
             .feed(2)
             .center("完")
             .feed(3);
-        assert_eq!(
-            r.lines(),
-            ["测试", "第一行", &"-".repeat(32), "[QR] https://example.invalid/q", "", "", "完"]
-        );
+        assert_eq!(r.lines(), ["测试", "第一行", &"-".repeat(32), "[QR] https://example.invalid/q", "", "", "完"]);
     }
 
     #[test]

@@ -310,9 +310,9 @@ impl Renderer {
             Event::Bold(on) => self.style.bold = *on,
             Event::Underline(n) => self.style.underline = (*n).min(2),
             Event::DoubleStrike(on) => self.style.double_strike = *on,
-            Event::Size { width, height } => {
-                self.style.width = (*width).clamp(1, 8);
-                self.style.height = (*height).clamp(1, 8);
+            Event::Size { w, h } => {
+                self.style.width = (*w).clamp(1, 8);
+                self.style.height = (*h).clamp(1, 8);
             }
             Event::PrintMode(n) => {
                 self.style.font_b = n & 0x01 != 0;
@@ -433,7 +433,8 @@ impl Renderer {
         } else {
             (12, 24)
         };
-        let cell = Cell { ch, full, style: self.style, w: bw * self.style.width as u32, h: bh * self.style.height as u32 };
+        let cell =
+            Cell { ch, full, style: self.style, w: bw * self.style.width as u32, h: bh * self.style.height as u32 };
         if self.line_dots + cell.w > self.width && !self.line.is_empty() {
             self.print_line(None); // the printer wraps a full line by itself
         }
@@ -750,7 +751,8 @@ mod tests {
         let r = render_receipt(&receipt).unwrap();
         assert_eq!(r.lines(), ["上", "[QR] https://example.invalid/q", "下"]);
         // Version 2 (25 modules) at the chosen module size, centred under the first line.
-        let code = qrcode::QrCode::with_error_correction_level("https://example.invalid/q", qrcode::EcLevel::M).unwrap();
+        let code =
+            qrcode::QrCode::with_error_correction_level("https://example.invalid/q", qrcode::EcLevel::M).unwrap();
         let n = code.width() as u32;
         let module = (384 / (n + 8)).min(6);
         let size = n * module;

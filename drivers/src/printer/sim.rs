@@ -223,7 +223,9 @@ impl PrinterSim {
             }
             self.stopped = false;
             match &event {
-                Event::Unknown(bytes) => tracing::debug!(len = bytes.len(), first = bytes.first().copied(), "unknown command skipped"),
+                Event::Unknown(bytes) => {
+                    tracing::debug!(len = bytes.len(), first = bytes.first().copied(), "unknown command skipped")
+                }
                 Event::Oversized { len, .. } => tracing::debug!(len, "oversized command skipped"),
                 Event::AutoStatus(n) => tracing::debug!(n, "automatic status back is not simulated"),
                 _ => {}
@@ -248,7 +250,13 @@ impl PrinterSim {
         let png = write_atomically(dir, &format!("{number:04}.png"), &receipt.to_png()?)?;
         let txt = write_atomically(dir, &format!("{number:04}.txt"), receipt.text().as_bytes())?;
         self.next_number = number.saturating_add(1);
-        tracing::debug!(number, lines = receipt.lines().len(), height = receipt.height(), truncated = receipt.truncated(), "receipt saved");
+        tracing::debug!(
+            number,
+            lines = receipt.lines().len(),
+            height = receipt.height(),
+            truncated = receipt.truncated(),
+            "receipt saved"
+        );
         Ok(SavedReceipt { number, png, txt, lines: receipt.lines().to_vec() })
     }
 
@@ -260,18 +268,10 @@ impl PrinterSim {
         let device = pty.device().to_path_buf();
         let thread = {
             let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("printer-sim".into())
-                .spawn(move || run(engine, pty, &shared))?
+            std::thread::Builder::new().name("printer-sim".into()).spawn(move || run(engine, pty, &shared))?
         };
         tracing::debug!(link = %link.display(), device = %device.display(), out = %config.out_dir.display(), "printer simulator started");
-        Ok(PrinterSimHandle {
-            shared,
-            thread: Some(thread),
-            device,
-            link: link.to_path_buf(),
-            out_dir: config.out_dir,
-        })
+        Ok(PrinterSimHandle { shared, thread: Some(thread), device, link: link.to_path_buf(), out_dir: config.out_dir })
     }
 }
 

@@ -294,18 +294,69 @@ mod tests {
         assert_eq!(s.warning(), None);
     }
 
+    type Case = ([u8; 4], fn(&mut PrinterStatus), Option<&'static str>);
+
     #[test]
     fn every_bit_decodes() {
-        let cases: [([u8; 4], fn(&mut PrinterStatus), Option<&str>); 9] = [
+        let cases: [Case; 9] = [
             ([0x1A, 0x12, 0x12, 0x12], |s| s.online = false, Some("offline")),
-            ([0x1A, 0x16, 0x12, 0x12], |s| { s.online = false; s.cover_open = true }, Some("cover open")),
-            ([0x1A, 0x32, 0x12, 0x12], |s| { s.online = false; s.paper = Paper::Out }, Some("paper out")),
-            ([0x1A, 0x52, 0x1A, 0x12], |s| { s.online = false; s.cutter_error = true }, Some("cutter error")),
-            ([0x1A, 0x52, 0x32, 0x12], |s| { s.online = false; s.unrecoverable_error = true }, Some("unrecoverable error")),
-            ([0x1A, 0x52, 0x52, 0x12], |s| { s.online = false; s.recoverable_error = true }, Some("recoverable error")),
+            (
+                [0x1A, 0x16, 0x12, 0x12],
+                |s| {
+                    s.online = false;
+                    s.cover_open = true
+                },
+                Some("cover open"),
+            ),
+            (
+                [0x1A, 0x32, 0x12, 0x12],
+                |s| {
+                    s.online = false;
+                    s.paper = Paper::Out
+                },
+                Some("paper out"),
+            ),
+            (
+                [0x1A, 0x52, 0x1A, 0x12],
+                |s| {
+                    s.online = false;
+                    s.cutter_error = true
+                },
+                Some("cutter error"),
+            ),
+            (
+                [0x1A, 0x52, 0x32, 0x12],
+                |s| {
+                    s.online = false;
+                    s.unrecoverable_error = true
+                },
+                Some("unrecoverable error"),
+            ),
+            (
+                [0x1A, 0x52, 0x52, 0x12],
+                |s| {
+                    s.online = false;
+                    s.recoverable_error = true
+                },
+                Some("recoverable error"),
+            ),
             ([0x12, 0x12, 0x12, 0x1E], |s| s.paper = Paper::NearEnd, None),
-            ([0x1A, 0x32, 0x12, 0x72], |s| { s.online = false; s.paper = Paper::Out }, Some("paper out")),
-            ([0x1A, 0x32, 0x12, 0x7E], |s| { s.online = false; s.paper = Paper::Out }, Some("paper out")),
+            (
+                [0x1A, 0x32, 0x12, 0x72],
+                |s| {
+                    s.online = false;
+                    s.paper = Paper::Out
+                },
+                Some("paper out"),
+            ),
+            (
+                [0x1A, 0x32, 0x12, 0x7E],
+                |s| {
+                    s.online = false;
+                    s.paper = Paper::Out
+                },
+                Some("paper out"),
+            ),
         ];
         for (replies, edit, problem) in cases {
             let mut want = PrinterStatus::READY;

@@ -18,6 +18,8 @@ use crate::serial::{SerialError, SerialLink};
 
 /// How long one status request may take to be answered by default.
 pub const DEFAULT_STATUS_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long one blocking write may wait for the device before the stall deadline is checked.
+const WRITE_POLL: Duration = Duration::from_millis(20);
 /// How long a job may make no progress (the printer accepting no bytes) by default. A printer's
 /// receive buffer fills while it prints, so writes legitimately block for a while.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -156,6 +158,11 @@ impl Printer {
         let total = bytes.len();
         let mut sent = 0;
         let mut deadline = Instant::now() + stall;
+        // Each write waits at most one poll slice, so the stall deadline is honoured closely.
+        let slice = self.link.ensure_open()?.set_timeout(WRITE_POLL);
+        if let Err(e) = slice {
+            return Err(self.io_failure(io::Error::other(e)));
+        }
         while sent < total {
             let port = self.link.ensure_open()?;
             let result = port.write(&bytes[sent..]);
@@ -165,7 +172,12 @@ impl Printer {
                     sent += n;
                     deadline = Instant::now() + stall;
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
                     if Instant::now() >= deadline {
                         tracing::debug!(sent, total, "printer stopped accepting data");
                         return Err(PrinterError::Stalled { sent, total });

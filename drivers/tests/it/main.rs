@@ -3,4 +3,5 @@
 
 mod cli;
 mod idcard;
+mod printer;
 mod util;

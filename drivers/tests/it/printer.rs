@@ -37,6 +37,17 @@ impl Drop for TempDir {
     }
 }
 
+/// Status timeout for talking to the simulator: generous, so a loaded test machine cannot turn
+/// scheduling delays into failures (these tests assert behaviour, not latency).
+const PATIENT: Duration = Duration::from_secs(10);
+
+/// A driver for the printer at `link`.
+fn open_printer(link: &Path) -> Printer {
+    let mut printer = Printer::open(link, 115_200);
+    printer.set_status_timeout(PATIENT);
+    printer
+}
+
 /// Starts a simulator publishing `dir/printer` and writing receipts to `dir/out`.
 fn start_sim(dir: &TempDir, width: PaperWidth) -> PrinterSimHandle {
     PrinterSim::spawn(&dir.join("printer"), SimConfig::new(width, dir.join("out"))).expect("start printer simulator")
@@ -71,7 +82,7 @@ fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
 fn status_follows_every_simulated_state() {
     let dir = TempDir::new("status");
     let sim = start_sim(&dir, PaperWidth::Mm58);
-    let mut printer = Printer::open(sim.link(), 115_200);
+    let mut printer = open_printer(sim.link());
 
     assert_eq!(printer.status().unwrap(), PrinterStatus::READY);
 
@@ -105,7 +116,7 @@ fn a_receipt_comes_out_as_text_and_png() {
     for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
         let dir = TempDir::new("receipt");
         let sim = start_sim(&dir, width);
-        let mut printer = Printer::open(sim.link(), 115_200);
+        let mut printer = open_printer(sim.link());
         let receipt = Receipt::new(width)
             .title("办理回执")
             .kv("姓名", "张三")
@@ -137,10 +148,12 @@ fn a_receipt_comes_out_as_text_and_png() {
 }
 
 #[test]
-fn the_test_page_prints() {
+fn the_test_page_prints_on_a_paced_line() {
     let dir = TempDir::new("test-page");
-    let sim = start_sim(&dir, PaperWidth::Mm80);
-    let mut printer = Printer::open(sim.link(), 115_200);
+    // Paced like a real 115200-baud line this time.
+    let config = SimConfig { width: PaperWidth::Mm80, out_dir: dir.join("out"), pace_baud: Some(115_200) };
+    let sim = PrinterSim::spawn(&dir.join("printer"), config).unwrap();
+    let mut printer = open_printer(sim.link());
     let page = test_page(PaperWidth::Mm80);
     printer.print(&page).unwrap();
     let text = std::fs::read_to_string(dir.join("out").join("0001.txt")).unwrap();
@@ -152,7 +165,7 @@ fn the_test_page_prints() {
 fn a_printer_without_paper_refuses_the_job_and_the_reprint_works() {
     let dir = TempDir::new("paper-out");
     let sim = start_sim(&dir, PaperWidth::Mm58);
-    let mut printer = Printer::open(sim.link(), 115_200);
+    let mut printer = open_printer(sim.link());
     let receipt = Receipt::new(PaperWidth::Mm58).title("排队号").line("A023");
 
     sim.control(Control::Paper(Paper::Out));
@@ -188,7 +201,7 @@ fn unplugging_fails_with_a_disconnect_and_a_new_device_on_the_same_path_works() 
     let dir = TempDir::new("replug");
     let sim = start_sim(&dir, PaperWidth::Mm58);
     let link = sim.link().to_path_buf();
-    let mut printer = Printer::open(&link, 115_200);
+    let mut printer = open_printer(&link);
     printer.print(&Receipt::new(PaperWidth::Mm58).line("第一张")).unwrap();
 
     drop(sim);
@@ -213,7 +226,7 @@ fn unplugging_fails_with_a_disconnect_and_a_new_device_on_the_same_path_works() 
 fn garbage_on_the_line_does_not_stop_status_answers() {
     let dir = TempDir::new("garbage");
     let sim = start_sim(&dir, PaperWidth::Mm58);
-    let mut printer = Printer::open(sim.link(), 115_200);
+    let mut printer = open_printer(sim.link());
     // Pseudo-random bytes without DLE, ending in an unfinished command that would swallow
     // what follows: real-time status requests must still be answered.
     let mut x = 0x2545_F491_4F6C_DD1Du64;
@@ -285,10 +298,9 @@ fn a_printer_that_runs_out_of_paper_during_the_job_is_reported() {
     let dir = TempDir::new("mid-job");
     let link = dir.join("printer");
     let out = PrinterStatus { paper: Paper::Out, online: false, ..PrinterStatus::READY };
-    let _fake = FakePrinter::start(&link, move |n, cuts| {
-        if cuts == 0 { PrinterStatus::READY.reply(n) } else { out.reply(n) }
-    });
-    let mut printer = Printer::open(&link, 115_200);
+    let _fake =
+        FakePrinter::start(&link, move |n, cuts| if cuts == 0 { PrinterStatus::READY.reply(n) } else { out.reply(n) });
+    let mut printer = open_printer(&link);
     match printer.print(&Receipt::new(PaperWidth::Mm58).line("x")) {
         Err(PrinterError::NotReady(s)) => assert_eq!(s, out),
         other => panic!("expected NotReady after the job, got {other:?}"),
@@ -306,9 +318,11 @@ fn a_silent_printer_times_out_and_a_babbling_one_is_rejected() {
 
     let babbling = dir.join("babbling");
     let _fake2 = FakePrinter::start(&babbling, |_, _| Some(0xFF));
-    let mut printer = Printer::open(&babbling, 115_200);
+    let mut printer = open_printer(&babbling);
     match printer.status() {
-        Err(PrinterError::BadStatus(e)) => assert_eq!(e.to_string(), "reply 0xff to status request 1 is not a status byte"),
+        Err(PrinterError::BadStatus(e)) => {
+            assert_eq!(e.to_string(), "reply 0xff to status request 1 is not a status byte")
+        }
         other => panic!("expected BadStatus, got {other:?}"),
     }
     // Nothing is printed on a printer whose state is unknown.

@@ -1,2 +1,0 @@
-#[path = "it/printer.rs"]
-mod printer;

@@ -1,0 +1,7 @@
+//! Integration tests of kioskd: the real daemon binary, real SQLite files, real ptys with the
+//! simulators, the local API over its Unix socket.
+
+mod api;
+mod faults;
+mod util;
+mod visit;
