@@ -281,19 +281,20 @@ impl PtyLink {
             self.master.write_all(bytes)?;
             return self.master.flush();
         };
-        // Send in chunks of ~2 ms of wire time, sleeping so the total matches the wire.
+        // Send in chunks of ~2 ms of wire time, each when its last byte would have arrived
+        // over a real UART, so the receiver never sees a byte earlier than the wire allows.
         let chunk = ((baud as usize / 10) / 500).max(1);
         let start = Instant::now();
         let mut sent = 0usize;
         for piece in bytes.chunks(chunk) {
-            self.master.write_all(piece)?;
-            self.master.flush()?;
             sent += piece.len();
             let due = wire_time(sent, baud);
             let elapsed = start.elapsed();
             if due > elapsed {
                 std::thread::sleep(due - elapsed);
             }
+            self.master.write_all(piece)?;
+            self.master.flush()?;
         }
         Ok(())
     }

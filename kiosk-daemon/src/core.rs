@@ -150,7 +150,11 @@ pub struct Core {
     started_unix: i64,
     online: bool,
     sync_requested: bool,
+    last_purge: Option<Instant>,
 }
+
+/// How often acknowledged personal data past its retention is purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 const OUT_OF_SERVICE_KEY: &str = "out_of_service";
 
@@ -183,6 +187,7 @@ impl Core {
             started_unix: time::now_unix(),
             online: false,
             sync_requested: false,
+            last_purge: None,
         })
     }
 
@@ -331,6 +336,14 @@ impl Core {
             None => {}
         }
         self.maintenance.expire(now_ms);
+        if self.last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+            self.last_purge = Some(Instant::now());
+            match self.store.purge(time::now_unix(), self.config.storage.purge_after_days) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(transactions = n, "purged personal data past its retention"),
+                Err(e) => tracing::error!(error = %e, "purge failed"),
+            }
+        }
     }
 
     fn record_device_fault(&mut self, device: &str, state: &DeviceState, problem: Option<&str>) {

@@ -95,15 +95,15 @@ fn test(extra: &[String]) -> Result<()> {
     c.args(["test", "--workspace", "--doc", "--quiet"]);
     run(c)?;
     let mut c = cargo();
-    c.args(["bench", "--workspace", "--no-run", "--quiet"]);
+    c.args(["bench", "--workspace", "--benches", "--no-run", "--quiet"]);
     run(c)
 }
 
 fn bench(args: &[String]) -> Result<()> {
     let out = flag(args, "--out").map(PathBuf::from);
     let mut c = cargo();
-    c.args(["bench", "--workspace", "--quiet"]).stdout(Stdio::piped());
-    eprintln!("xtask: running cargo bench --workspace");
+    c.args(["bench", "--workspace", "--benches", "--quiet"]).stdout(Stdio::piped());
+    eprintln!("xtask: running cargo bench --workspace --benches");
     let output = c.output().map_err(|e| format!("cannot run cargo bench: {e}"))?;
     if !output.status.success() {
         return Err(format!("cargo bench failed: {}", output.status));

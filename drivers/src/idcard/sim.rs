@@ -399,7 +399,14 @@ fn serve(mut pty: PtyLink, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>, opti
         decoder.push(&buf[..n]);
         loop {
             let request = match decoder.decode() {
-                Ok(Some(frame)) => Request::parse(&frame).map_err(|e| match e {
+                Ok(Some(frame)) => {
+                    // The request itself took wire time to arrive over a real UART.
+                    if let Some(baud) = lock(&state).baud {
+                        std::thread::sleep(crate::serial::wire_time(frame.wire_len(), baud));
+                    }
+                    Request::parse(&frame)
+                }
+                .map_err(|e| match e {
                     ReplyError::UnknownCommand { .. } => RequestError::Unknown,
                     _ => RequestError::Length,
                 }),

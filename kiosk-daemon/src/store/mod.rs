@@ -333,41 +333,13 @@ impl Store {
     }
 
     pub fn transaction(&self, key: &str) -> Result<Option<TransactionRow>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT key, item_code, state, created_at, assisted, form_sealed IS NOT NULL FROM transactions WHERE key = ?1",
-                [key],
-                |r| {
-                    Ok(TransactionRow {
-                        key: r.get(0)?,
-                        item_code: r.get(1)?,
-                        state: r.get(2)?,
-                        created_at: r.get(3)?,
-                        assisted: r.get(4)?,
-                        has_form: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+        let sql = format!("{TRANSACTION_COLUMNS} WHERE key = ?1");
+        Ok(self.conn.query_row(&sql, [key], transaction_row).optional()?)
     }
 
     pub fn transactions(&self) -> Result<Vec<TransactionRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT key, item_code, state, created_at, assisted, form_sealed IS NOT NULL FROM transactions ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(TransactionRow {
-                    key: r.get(0)?,
-                    item_code: r.get(1)?,
-                    state: r.get(2)?,
-                    created_at: r.get(3)?,
-                    assisted: r.get(4)?,
-                    has_form: r.get(5)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare(&format!("{TRANSACTION_COLUMNS} ORDER BY id"))?;
+        let rows = stmt.query_map([], transaction_row)?.collect::<Result<_, _>>()?;
         Ok(rows)
     }
 
@@ -552,6 +524,20 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+const TRANSACTION_COLUMNS: &str =
+    "SELECT key, item_code, state, created_at, assisted, form_sealed IS NOT NULL FROM transactions";
+
+fn transaction_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransactionRow> {
+    Ok(TransactionRow {
+        key: r.get(0)?,
+        item_code: r.get(1)?,
+        state: r.get(2)?,
+        created_at: r.get(3)?,
+        assisted: r.get(4)?,
+        has_form: r.get(5)?,
+    })
 }
 
 fn bump_usage(conn: &Connection, day: &str, item_code: &str, event: &str) -> Result<(), rusqlite::Error> {
