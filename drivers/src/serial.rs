@@ -43,6 +43,7 @@ pub struct SerialLink {
     baud: u32,
     port: Option<TTYPort>,
     reopen_count: u64,
+    write_timeout: Duration,
 }
 
 impl std::fmt::Debug for SerialLink {
@@ -59,13 +60,18 @@ impl std::fmt::Debug for SerialLink {
 /// deadlines are honoured closely.
 const POLL_SLICE: Duration = Duration::from_millis(20);
 
-/// How long [`SerialLink::write_all`] waits for a device that does not take bytes.
+/// How long [`SerialLink::write_all`] waits for a device that does not take bytes, by default.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SerialLink {
     /// A link to `path` at `baud` (8N1, no flow control). Nothing is opened yet.
     pub fn new(path: impl Into<PathBuf>, baud: u32) -> Self {
-        SerialLink { path: path.into(), baud, port: None, reopen_count: 0 }
+        SerialLink { path: path.into(), baud, port: None, reopen_count: 0, write_timeout: WRITE_TIMEOUT }
+    }
+
+    /// How long [`SerialLink::write_all`] waits for a peer that does not take bytes.
+    pub fn set_write_timeout(&mut self, timeout: Duration) {
+        self.write_timeout = timeout;
     }
 
     pub fn path(&self) -> &Path {
@@ -129,8 +135,8 @@ impl SerialLink {
     }
 
     /// Writes all of `bytes` and flushes. A device that is slow to take the bytes (a printer
-    /// busy printing, a full output queue) is waited for up to [`WRITE_TIMEOUT`] and then
-    /// reported as a timeout, not as an unplug.
+    /// busy printing, a full output queue) is waited for up to the write timeout
+    /// ([`WRITE_TIMEOUT`] unless set) and then reported as a timeout, not as an unplug.
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), SerialError> {
         let started = Instant::now();
         let mut written = 0;
@@ -140,7 +146,7 @@ impl SerialLink {
                 Ok(0) => return Err(self.io_error(io::ErrorKind::WriteZero.into())),
                 Ok(n) => written += n,
                 Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
-                    if started.elapsed() >= WRITE_TIMEOUT {
+                    if started.elapsed() >= self.write_timeout {
                         return Err(SerialError::Timeout { path: self.path_string(), waited_ms: started.elapsed().as_millis() as u64 });
                     }
                 }

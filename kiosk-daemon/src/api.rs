@@ -224,6 +224,23 @@ async fn assist(State(s): State<AppState>, headers: HeaderMap, b: Result<Json<On
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoursBody {
+    #[serde(rename = "override")]
+    set: String,
+}
+
+async fn hours(State(s): State<AppState>, headers: HeaderMap, b: Result<Json<HoursBody>, JsonRejection>) -> Response {
+    match body(b) {
+        Ok(b) => match crate::console::command::HoursOverride::parse(&b.set) {
+            Some(set) => maint(&s, &headers, MaintenanceAction::Hours { set }).await,
+            None => error_response(&ApiError::new(422, "invalid", "override must be open, closed or auto")),
+        },
+        Err(r) => r,
+    }
+}
+
 async fn openapi() -> Response {
     Json(crate::openapi::document()).into_response()
 }
@@ -273,6 +290,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/maintenance/counts", get(counts))
         .route("/v1/maintenance/assist", post(assist))
         .route("/v1/maintenance/receipts", get(receipts))
+        .route("/v1/maintenance/hours", post(hours))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)

@@ -1,7 +1,7 @@
 //! A small blocking client for the local API (HTTP/1.1 over the Unix socket), for tests, the
 //! demo and tools. One request per connection; the event stream is read line by line.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

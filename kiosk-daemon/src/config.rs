@@ -17,6 +17,88 @@ pub struct Config {
     pub session: SessionConfig,
     pub maintenance: MaintenanceConfig,
     pub catalogue: CatalogueConfig,
+    pub hours: HoursConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HoursConfig {
+    /// Off: always open.
+    pub enabled: bool,
+    /// Local time `HH:MM` the terminal opens and closes each day.
+    pub open: String,
+    pub close: String,
+    /// Days closed all day: `mon` … `sun`.
+    pub closed_days: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// The technician console's serial port (8N1). Empty: no console.
+    pub port: String,
+    pub baud: u32,
+    /// Where `kioskd console-code` stores the code's hash. Empty: `data_dir/console.code`.
+    pub code_file: String,
+    /// Wrong codes in a row before a lockout, and its length.
+    pub max_attempts: u32,
+    pub lockout_s: u64,
+    /// A technician login ends after this long without input.
+    pub idle_logout_s: u64,
+    /// Where `bundle` writes diagnostic bundles. Empty: `data_dir/bundles`.
+    pub bundle_dir: String,
+}
+
+impl Default for HoursConfig {
+    fn default() -> Self {
+        HoursConfig { enabled: false, open: "08:00".into(), close: "20:00".into(), closed_days: Vec::new() }
+    }
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            port: String::new(),
+            baud: 115_200,
+            code_file: String::new(),
+            max_attempts: 3,
+            lockout_s: 300,
+            idle_logout_s: 600,
+            bundle_dir: String::new(),
+        }
+    }
+}
+
+/// Minutes since midnight of `HH:MM`.
+pub fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl HoursConfig {
+    /// Whether the schedule has the terminal open at `now` (Unix seconds, local time +08:00).
+    pub fn open_at(&self, now: i64) -> bool {
+        if !self.enabled {
+            return true;
+        }
+        let day = crate::time::local_day(now);
+        let weekday = WEEKDAYS[(day + 3).rem_euclid(7) as usize];
+        if self.closed_days.iter().any(|d| d == weekday) {
+            return false;
+        }
+        let minute = ((now + crate::time::TZ_OFFSET_S).rem_euclid(86_400) / 60) as u32;
+        match (parse_hhmm(&self.open), parse_hhmm(&self.close)) {
+            (Some(o), Some(c)) => o <= minute && minute < c,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +187,8 @@ impl Default for Config {
             session: SessionConfig::default(),
             maintenance: MaintenanceConfig::default(),
             catalogue: CatalogueConfig::default(),
+            hours: HoursConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -210,6 +294,17 @@ impl Config {
         if !self.maintenance.pin_hash.is_empty() && !self.maintenance.pin_hash.starts_with("$argon2") {
             return Err("maintenance.pin_hash must be an argon2 hash made by `kioskd pin-hash`".into());
         }
+        let h = &self.hours;
+        match (parse_hhmm(&h.open), parse_hhmm(&h.close)) {
+            (Some(o), Some(c)) if o < c => {}
+            _ => return Err("hours.open and hours.close must be HH:MM with open before close".into()),
+        }
+        if let Some(d) = h.closed_days.iter().find(|d| !WEEKDAYS.contains(&d.as_str())) {
+            return Err(format!("hours.closed_days: {d:?} is not one of mon … sun"));
+        }
+        if self.console.max_attempts == 0 {
+            return Err("console.max_attempts must be at least 1".into());
+        }
         let code = &self.terminal.division_code;
         if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err("terminal.division_code must be 12 digits".into());
@@ -223,6 +318,14 @@ impl Config {
 
     pub fn key_path(&self) -> PathBuf {
         self.storage.data_dir.join("keys").join("form.key")
+    }
+
+    pub fn console_code_path(&self) -> PathBuf {
+        if self.console.code_file.is_empty() { self.storage.data_dir.join("console.code") } else { PathBuf::from(&self.console.code_file) }
+    }
+
+    pub fn bundle_dir(&self) -> PathBuf {
+        if self.console.bundle_dir.is_empty() { self.storage.data_dir.join("bundles") } else { PathBuf::from(&self.console.bundle_dir) }
     }
 }
 
@@ -253,6 +356,20 @@ mod tests {
             }
         }
         assert_eq!(config.devices.printer_width, 58);
+    }
+
+    #[test]
+    fn opening_hours_follow_the_schedule() {
+        let mut h = HoursConfig { enabled: true, open: "08:30".into(), close: "17:30".into(), closed_days: vec!["sun".into()] };
+        let at = |s: &str| crate::time::parse_rfc3339(s).unwrap();
+        assert!(h.open_at(at("2026-12-04T08:30:00+08:00")), "a friday morning");
+        assert!(!h.open_at(at("2026-12-04T08:29:59+08:00")));
+        assert!(!h.open_at(at("2026-12-04T17:30:00+08:00")));
+        assert!(!h.open_at(at("2026-12-06T10:00:00+08:00")), "sunday");
+        h.enabled = false;
+        assert!(h.open_at(at("2026-12-06T03:00:00+08:00")));
+        assert!(Config::parse("[hours]\nopen = \"18:00\"\nclose = \"08:00\"\n", "k").is_err());
+        assert!(Config::parse("[hours]\nclosed_days = [\"someday\"]\n", "k").is_err());
     }
 
     #[test]

@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::catalogue::{Catalogue, Item, Kind};
+use crate::console::command::HoursOverride;
+use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::config::Config;
 use crate::devices::{DeviceState, PrintOutcome, PrinterCommand, PrinterHealth, ReaderHealth};
 use crate::maintenance::{Maintenance, PinError};
@@ -37,6 +39,8 @@ pub enum Input {
     PrintStarted { receipt_id: i64 },
     Printed { receipt_id: i64, outcome: PrintOutcome },
     Api(Request, oneshot::Sender<Reply>),
+    /// A technician console request.
+    Console(ConsoleRequest, Sender<ConsoleReply>),
     Shutdown,
 }
 
@@ -77,6 +81,7 @@ pub enum MaintenanceAction {
     Counts,
     Assist { on: bool },
     Receipts,
+    Hours { set: HoursOverride },
 }
 
 /// An API error: HTTP status, a stable code, a message (English; the UI translates codes).
@@ -151,16 +156,22 @@ pub struct Core {
     online: bool,
     sync_requested: bool,
     last_purge: Option<Instant>,
+    config_path: Option<std::path::PathBuf>,
+    hours_override: HoursOverride,
+    was_open: bool,
 }
 
 /// How often acknowledged personal data past its retention is purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 const OUT_OF_SERVICE_KEY: &str = "out_of_service";
+const HOURS_OVERRIDE_KEY: &str = "hours_override";
 
 impl Core {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Config,
+        config_path: Option<std::path::PathBuf>,
         store: Store,
         catalogue: Catalogue,
         printer_tx: Sender<PrinterCommand>,
@@ -170,6 +181,12 @@ impl Core {
         let stopped = store.stopped_items()?.into_iter().collect();
         let out_of_service = store.setting(OUT_OF_SERVICE_KEY)?.and_then(|v| serde_json::from_str::<(String, i64)>(&v).ok()).map(|(reason, since)| OutOfService { reason, since });
         let maintenance = Maintenance::new(&config.maintenance);
+        let hours_override = store.setting(HOURS_OVERRIDE_KEY)?.as_deref().and_then(HoursOverride::parse).unwrap_or(HoursOverride::Auto);
+        let was_open = match hours_override {
+            HoursOverride::Auto => config.hours.open_at(time::now_unix()),
+            HoursOverride::Open => true,
+            HoursOverride::Closed => false,
+        };
         Ok(Core {
             timing: Timing::from_config(&config.session),
             config,
@@ -188,7 +205,24 @@ impl Core {
             online: false,
             sync_requested: false,
             last_purge: None,
+            config_path,
+            hours_override,
+            was_open,
         })
+    }
+
+    /// Within operating hours (or overridden open).
+    pub fn open_now(&self) -> bool {
+        match self.hours_override {
+            HoursOverride::Auto => self.config.hours.open_at(time::now_unix()),
+            HoursOverride::Open => true,
+            HoursOverride::Closed => false,
+        }
+    }
+
+    /// Citizens can be served: in service and open.
+    fn accepting(&self) -> bool {
+        self.out_of_service.is_none() && self.open_now()
     }
 
     fn now_ms(&self) -> u64 {
@@ -246,7 +280,7 @@ impl Core {
         let now_ms = self.now_ms();
         match input {
             Input::CardDetected => {
-                if self.out_of_service.is_none() {
+                if self.accepting() {
                     let before = self.session.state();
                     self.session.card_detected(now_ms);
                     if self.session.state() != before {
@@ -255,7 +289,7 @@ impl Core {
                 }
             }
             Input::CardRead(card) => {
-                if self.out_of_service.is_some() {
+                if !self.accepting() {
                     // Nobody is served now; the card data is dropped at once.
                     return true;
                 }
@@ -314,6 +348,10 @@ impl Core {
                 let result = self.request(request, now_ms);
                 let _ = reply.send(result);
             }
+            Input::Console(request, reply) => {
+                let result = self.console(request);
+                let _ = reply.send(result);
+            }
             Input::Shutdown => return false,
         }
         true
@@ -336,6 +374,16 @@ impl Core {
             None => {}
         }
         self.maintenance.expire(now_ms);
+        let open = self.open_now();
+        if open != self.was_open {
+            self.was_open = open;
+            tracing::info!(open, "operating hours: terminal {}", if open { "opens" } else { "closes" });
+            if !open && self.session.has_citizen() {
+                self.session.finish(now_ms);
+                self.emit_session();
+            }
+            self.emit("hours", json!({ "open": open }));
+        }
         if self.last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
             self.last_purge = Some(Instant::now());
             match self.store.purge(time::now_unix(), self.config.storage.purge_after_days) {
@@ -381,6 +429,8 @@ impl Core {
             "terminal": { "name": self.config.terminal.name, "division_code": self.config.terminal.division_code },
             "online": self.online,
             "out_of_service": self.out_of_service,
+            "open": self.open_now(),
+            "hours": { "enabled": self.config.hours.enabled, "open": self.config.hours.open, "close": self.config.hours.close, "closed_days": self.config.hours.closed_days, "override": self.hours_override },
             "devices": { "idcard": self.reader, "printer": self.printer },
             "outbox": outbox,
             "catalogue": { "version": self.catalogue.version, "items": self.catalogue.items.len() },
@@ -393,8 +443,20 @@ impl Core {
     fn serving(&self) -> Result<(), ApiError> {
         match &self.out_of_service {
             Some(o) => Err(ApiError::new(503, "out_of_service", format!("terminal out of service: {}", o.reason))),
+            None if !self.open_now() => Err(ApiError::new(503, "closed", "outside operating hours")),
             None => Ok(()),
         }
+    }
+
+    fn set_hours_override(&mut self, set: HoursOverride, actor: &str) -> Value {
+        self.hours_override = set;
+        let name = serde_json::to_value(set).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        if let Err(e) = self.store.set_setting(HOURS_OVERRIDE_KEY, &name) {
+            tracing::error!(error = %e, "cannot persist the hours override");
+        }
+        let _ = self.store.audit(actor, "hours_override", &name, time::now_unix());
+        self.tick();
+        json!({ "override": set, "open": self.open_now() })
     }
 
     fn request(&mut self, request: Request, now_ms: u64) -> Reply {
@@ -668,10 +730,123 @@ impl Core {
                 self.emit_session();
                 Ok(self.session_view())
             }
+            MaintenanceAction::Hours { set } => Ok(self.set_hours_override(set, "assistant")),
             MaintenanceAction::Receipts => {
                 let jobs: Vec<Value> = self.store.unprinted_receipts().map_err(internal)?.iter().map(|j| json!({ "id": j.id, "state": j.state })).collect();
                 Ok(json!({ "unprinted": jobs }))
             }
+        }
+    }
+
+    fn console(&mut self, request: ConsoleRequest) -> ConsoleReply {
+        let now = time::now_unix();
+        let audit = |store: &mut Store, action: &str, detail: &str| {
+            if let Err(e) = store.audit("technician", action, detail, now) {
+                tracing::error!(error = %e, "cannot write the audit log");
+            }
+        };
+        match request {
+            ConsoleRequest::Audit { action, detail } => {
+                audit(&mut self.store, &action, &detail);
+                Ok(json!({}))
+            }
+            ConsoleRequest::Status => {
+                let mut v = self.status();
+                v["disk_free_bytes"] = json!(crate::console_ops::disk_free(&self.config.storage.data_dir));
+                v["platform"] = json!({ "configured": false, "reachable": false, "note": "no sync agent on this build yet" });
+                Ok(v)
+            }
+            ConsoleRequest::SyncStatus => Ok(json!({
+                "online": self.online,
+                "agent": "not installed",
+                "sync_requested": self.sync_requested,
+                "outbox": self.store.outbox_stats(now).map_err(|e| e.to_string())?,
+            })),
+            ConsoleRequest::SyncNow => {
+                self.sync_requested = true;
+                audit(&mut self.store, "sync_now", "");
+                Ok(json!({ "requested": true, "agent_running": false }))
+            }
+            ConsoleRequest::DbCheck => {
+                let problem = self.store.check().map_err(|e| e.to_string())?;
+                audit(&mut self.store, "db_check", problem.as_deref().unwrap_or("ok"));
+                Ok(json!({
+                    "integrity": problem.unwrap_or_else(|| "ok".into()),
+                    "schema_version": self.store.schema_version().map_err(|e| e.to_string())?,
+                    "size_bytes": std::fs::metadata(self.store.path()).map(|m| m.len()).unwrap_or(0),
+                }))
+            }
+            ConsoleRequest::DbVacuum => {
+                let before = std::fs::metadata(self.store.path()).map(|m| m.len()).unwrap_or(0);
+                self.store.vacuum().map_err(|e| e.to_string())?;
+                let after = std::fs::metadata(self.store.path()).map(|m| m.len()).unwrap_or(0);
+                audit(&mut self.store, "db_vacuum", &format!("{before} -> {after}"));
+                Ok(json!({ "size_before": before, "size_after": after }))
+            }
+            ConsoleRequest::ConfigGet(key) => crate::console_ops::config_get(&self.config, &key).map(|v| json!({ "key": key, "value": v })),
+            ConsoleRequest::ConfigSet(key, value) => {
+                let path = self.config_path.clone().ok_or("this daemon was started without a configuration file")?;
+                let config = crate::console_ops::config_set(&path, &key, &value)?;
+                let shown = if key.contains("pin_hash") { "(hash)".to_string() } else { value.clone() };
+                audit(&mut self.store, "config_set", &format!("{key} = {shown}"));
+                // Session timing and opening hours apply at once; the rest after a restart.
+                let live = key.starts_with("session.") || key.starts_with("hours.");
+                self.timing = Timing::from_config(&config.session);
+                self.config.session = config.session.clone();
+                self.config.hours = config.hours.clone();
+                Ok(json!({ "key": key, "saved": true, "applied": if live { "now" } else { "after restart" } }))
+            }
+            ConsoleRequest::Catalogue => {
+                let t = time::now_unix();
+                let unavailable: Vec<Value> = self
+                    .catalogue
+                    .items
+                    .iter()
+                    .filter_map(|i| {
+                        let a = self.availability_of(i);
+                        a.reason.map(|r| json!({ "code": i.code, "name": i.name, "reason": r }))
+                    })
+                    .collect();
+                Ok(json!({
+                    "version": self.catalogue.version,
+                    "published_at": self.catalogue.published_at,
+                    "items": self.catalogue.items.len(),
+                    "knowledge_live": self.catalogue.live_knowledge(t).len(),
+                    "stopped_locally": self.stopped.iter().collect::<Vec<_>>(),
+                    "unavailable": unavailable,
+                }))
+            }
+            ConsoleRequest::ServicePause(code) | ConsoleRequest::ServiceResume(code) if self.catalogue.item(&code).is_none() => {
+                Err(format!("no item with code {code}"))
+            }
+            ConsoleRequest::ServicePause(code) => {
+                self.store.set_item_stopped(&code, true, now).map_err(|e| e.to_string())?;
+                self.stopped.insert(code.clone());
+                audit(&mut self.store, "service_pause", &code);
+                self.emit("catalogue", json!({ "stopped": code }));
+                Ok(json!({ "code": code, "stopped": true }))
+            }
+            ConsoleRequest::ServiceResume(code) => {
+                self.store.set_item_stopped(&code, false, now).map_err(|e| e.to_string())?;
+                self.stopped.remove(&code);
+                audit(&mut self.store, "service_resume", &code);
+                self.emit("catalogue", json!({ "resumed": code }));
+                Ok(json!({ "code": code, "stopped": false }))
+            }
+            ConsoleRequest::UiRestart => {
+                let listeners = self.events.receiver_count();
+                self.emit("ui_restart", json!({}));
+                audit(&mut self.store, "ui_restart", "");
+                Ok(json!({ "requested": true, "ui_connections": listeners }))
+            }
+            ConsoleRequest::Bundle => {
+                let status = self.status();
+                let path = crate::console_ops::write_bundle(&self.config, &self.store, status).map_err(|e| e.to_string())?;
+                audit(&mut self.store, "bundle", &path.display().to_string());
+                Ok(json!({ "path": path }))
+            }
+            ConsoleRequest::Hours(None) => Ok(json!({ "open": self.open_now(), "override": self.hours_override, "schedule": self.config.hours })),
+            ConsoleRequest::Hours(Some(set)) => Ok(self.set_hours_override(set, "technician")),
         }
     }
 

@@ -30,7 +30,8 @@ fn initial_catalogue(config: &Config) -> anyhow::Result<Catalogue> {
 }
 
 /// Runs the daemon until `shutdown` resolves.
-pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()> + Send) -> anyhow::Result<()> {
+/// `config_path` is where `config set` from the console saves settings (none: read-only).
+pub async fn run(config: Config, config_path: Option<std::path::PathBuf>, shutdown: impl std::future::Future<Output = ()> + Send) -> anyhow::Result<()> {
     let started = Instant::now();
     let now = time::now_unix();
     let (mut store, opened) = Store::open(&config.db_path(), &config.key_path(), now).context("opening the database")?;
@@ -51,7 +52,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     let (input_tx, input_rx) = std::sync::mpsc::channel::<Input>();
     let (printer_tx, printer_rx) = std::sync::mpsc::channel();
     let (events, _) = broadcast::channel(256);
-    let mut core = Core::new(config.clone(), store, catalogue, printer_tx.clone(), events.clone(), started)?;
+    let mut core = Core::new(config.clone(), config_path, store, catalogue, printer_tx.clone(), events.clone(), started)?;
     if let Some(moved) = &opened.recovered_from {
         tracing::error!(moved_to = %moved.display(), "database was corrupt; terminal is out of service until a technician checks it");
         core.set_out_of_service(Some("database_recovered"));
@@ -59,11 +60,13 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     core.resume_receipts()?;
 
     let stop = Arc::new(AtomicBool::new(false));
+    let (reader_tx, reader_rx) = std::sync::mpsc::channel();
     let reader = devices::spawn_reader(
         config.devices.idcard.clone(),
         config.devices.idcard_baud,
         Duration::from_millis(config.devices.idcard_poll_ms),
         input_tx.clone(),
+        reader_rx,
         Arc::clone(&stop),
     )?;
     let printer = devices::spawn_printer(
@@ -73,6 +76,13 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         printer_rx,
         input_tx.clone(),
     )?;
+    let console = if config.console.port.is_empty() {
+        None
+    } else {
+        let links = crate::console::ConsoleLinks { core: input_tx.clone(), reader: reader_tx.clone(), printer: printer_tx.clone() };
+        tracing::info!(port = %config.console.port, "technician console enabled");
+        Some(crate::console::spawn(&config.console.port, config.console.baud, &config, links, Arc::clone(&stop))?)
+    };
     let core_thread = std::thread::Builder::new().name("core".into()).spawn(move || core::run(core, input_rx, Duration::from_millis(200)))?;
 
     let listener = api::bind(&config.api.socket).with_context(|| format!("binding {}", config.api.socket.display()))?;
@@ -98,6 +108,9 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     let _ = core_thread.join();
     let _ = reader.join();
     let _ = printer.join();
+    if let Some(c) = console {
+        let _ = c.join();
+    }
     let _ = std::fs::remove_file(&config.api.socket);
     served.context("serving the local API")
 }

@@ -164,7 +164,8 @@ pub fn run(options: DemoOptions) -> anyhow::Result<()> {
     let pin_hash = crate::maintenance::hash_pin(DEMO_PIN).map_err(anyhow::Error::msg)?;
     let config = demo_config(dir, pin_hash);
     std::fs::write(&config.catalogue.seed, crate::daemon::SAMPLE_CATALOGUE)?;
-    std::fs::write(dir.join("kioskd.toml"), toml::to_string(&config)?)?;
+    let config_path = dir.join("kioskd.toml");
+    std::fs::write(&config_path, toml::to_string(&config)?)?;
 
     let idcard = Arc::new(IdCardSim::spawn(&config.devices.idcard, SimOptions::default()).context("starting the reader simulator")?);
     let printer = Arc::new(
@@ -180,7 +181,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<()> {
             _ = stop_rx => {}
         }
     };
-    let daemon = runtime.spawn(crate::daemon::run(config.clone(), shutdown));
+    let daemon = runtime.spawn(crate::daemon::run(config.clone(), Some(config_path), shutdown));
 
     let client = Client::new(&config.api.socket);
     wait_ready(&client, Duration::from_secs(20))?;

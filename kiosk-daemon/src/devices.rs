@@ -65,18 +65,44 @@ impl PrinterHealth {
     }
 }
 
+/// Commands to the reader thread.
+#[derive(Debug)]
+pub enum ReaderCommand {
+    /// SAM self-test status and id, answered as JSON.
+    SelfTest(Sender<serde_json::Value>),
+}
+
+fn reader_selftest(reader: &mut Reader, path: &std::path::Path) -> serde_json::Value {
+    let status = reader.sam_status();
+    let sam_id = reader.sam_id();
+    let problem = status.as_ref().err().or(sam_id.as_ref().err()).map(|e| e.kind());
+    serde_json::json!({
+        "ok": problem.is_none(),
+        "port": path,
+        "sam_status": match &status { Ok(()) => "ok".to_string(), Err(e) => e.kind().to_string() },
+        "sam_id": sam_id.ok(),
+        "problem": problem,
+        "port_opens": reader.link().open_count(),
+        "retransmissions": reader.stats().retransmissions,
+    })
+}
+
 /// Spawns the reader thread.
 pub fn spawn_reader(
     path: std::path::PathBuf,
     baud: u32,
     poll: Duration,
     tx: Sender<Input>,
+    commands: Receiver<ReaderCommand>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name("idcard".into()).spawn(move || {
         let mut reader = Reader::open(&path, baud);
         let mut last: Option<ReaderHealth> = None;
         while !stop.load(Ordering::SeqCst) {
+            while let Ok(ReaderCommand::SelfTest(reply)) = commands.try_recv() {
+                let _ = reply.send(reader_selftest(&mut reader, &path));
+            }
             let result = reader.read_card_with(false, || {
                 let _ = tx.send(Input::CardDetected);
             });
@@ -126,6 +152,8 @@ pub enum PrinterCommand {
     Print { id: i64, body: Vec<u8> },
     /// Check the status now (after "paper refilled").
     Poll,
+    /// Query the status and answer as JSON.
+    SelfTest(Sender<serde_json::Value>),
     Shutdown,
 }
 
@@ -150,11 +178,13 @@ pub fn spawn_printer(
         let mut queue: VecDeque<(i64, Vec<u8>, bool)> = VecDeque::new(); // (id, body, held already reported)
         let mut last: Option<PrinterHealth> = None;
         let mut poll_now = true;
+        let mut selftests: Vec<Sender<serde_json::Value>> = Vec::new();
         loop {
             if !poll_now {
                 match rx.recv_timeout(poll) {
                     Ok(PrinterCommand::Print { id, body }) => queue.push_back((id, body, false)),
                     Ok(PrinterCommand::Poll) => {}
+                    Ok(PrinterCommand::SelfTest(reply)) => selftests.push(reply),
                     Ok(PrinterCommand::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => {}
                 }
@@ -165,10 +195,17 @@ pub fn spawn_printer(
                 match cmd {
                     PrinterCommand::Print { id, body } => queue.push_back((id, body, false)),
                     PrinterCommand::Poll => {}
+                    PrinterCommand::SelfTest(reply) => selftests.push(reply),
                     PrinterCommand::Shutdown => return,
                 }
             }
             let status = printer.status();
+            for reply in selftests.drain(..) {
+                let _ = reply.send(match &status {
+                    Ok(s) => serde_json::json!({ "ok": s.can_print(), "port": path, "status": s, "problem": s.problem(), "warning": s.warning(), "queued_jobs": queue.len() }),
+                    Err(e) => serde_json::json!({ "ok": false, "port": path, "problem": if e.is_disconnect() { "disconnected".to_string() } else { e.to_string() } }),
+                });
+            }
             let mut health = match &status {
                 Ok(s) => PrinterHealth::from_status(s, 0),
                 Err(e) => PrinterHealth {

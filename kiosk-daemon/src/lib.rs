@@ -8,16 +8,20 @@
 //! - [`devices`]: the reader and printer threads.
 //! - [`core`]: the one loop that handles every input.
 //! - [`api`], [`openapi`]: the local HTTP API on a Unix socket; [`client`]: its blocking client.
+//! - [`console`], [`console_ops`]: the technician serial console; [`logbuf`]: recent log lines.
 //! - [`daemon`]: wiring; [`demo`]: a complete terminal with simulated devices.
 
 pub mod api;
 pub mod catalogue;
 pub mod client;
 pub mod config;
+pub mod console;
+pub mod console_ops;
 pub mod core;
 pub mod daemon;
 pub mod demo;
 pub mod devices;
+pub mod logbuf;
 pub mod maintenance;
 pub mod openapi;
 pub mod secret;

@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str, &str, bool)] = &[
     ("get", "/v1/maintenance/counts", "Today's counts and the outbox", true),
     ("post", "/v1/maintenance/assist", "Mark the current visit assisted (协助办理): {\"on\"}", true),
     ("get", "/v1/maintenance/receipts", "Receipts not yet printed", true),
+    ("post", "/v1/maintenance/hours", "Operating hours override: {\"override\": \"open\"|\"closed\"|\"auto\"}", true),
 ];
 
 pub fn document() -> Value {

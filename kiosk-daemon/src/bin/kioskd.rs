@@ -3,6 +3,7 @@
 //! - `kioskd run --config FILE`: run the terminal.
 //! - `kioskd demo [--dir DIR] [--visit] [--exit]`: a complete terminal with simulated devices.
 //! - `kioskd pin-hash`: read an assistant PIN on stdin, print the hash for `[maintenance] pin_hash`.
+//! - `kioskd console-code --config FILE`: set the technician console code (read on stdin).
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -38,6 +39,11 @@ enum Command {
     },
     /// Hash an assistant PIN read from stdin.
     PinHash,
+    /// Set the technician console code (read from stdin; only a salted slow hash is stored).
+    ConsoleCode {
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 fn init_logging() {
@@ -48,8 +54,16 @@ fn init_logging() {
         Some("trace") => tracing::Level::TRACE,
         _ => tracing::Level::INFO,
     };
-    // stderr, no colours: journald adds time and unit.
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_ansi(false).init();
+    // stderr, no colours: journald adds time and unit. A copy goes to the in-memory ring the
+    // technician console shows.
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_filter(filter))
+        .with(kioskd::logbuf::RingLayer.with_filter(filter))
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -58,12 +72,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { config } => kioskd::config::Config::load(&config).map_err(anyhow::Error::from).and_then(|c| {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            rt.block_on(kioskd::daemon::run(c, kioskd::daemon::signal()))
+            rt.block_on(kioskd::daemon::run(c, Some(config.clone()), kioskd::daemon::signal()))
         }),
         Command::Demo { dir, visit, exit } => {
             let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("kioskd-demo-{}", std::process::id())));
             kioskd::demo::run(kioskd::demo::DemoOptions { dir, visit, exit_after_visit: exit })
         }
+        Command::ConsoleCode { config } => kioskd::config::Config::load(&config).map_err(anyhow::Error::from).and_then(|c| {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let path = c.console_code_path();
+            kioskd::console::store_code(&path, line.trim()).map_err(anyhow::Error::msg)?;
+            println!("technician code saved to {}", path.display());
+            Ok(())
+        }),
         Command::PinHash => {
             let mut line = String::new();
             match std::io::stdin().lock().read_line(&mut line) {

@@ -496,6 +496,11 @@ impl Store {
         Ok(())
     }
 
+    /// The state of the receipt job of a transaction, if it has one.
+    pub fn receipt_of_transaction(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT state FROM receipts WHERE transaction_key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
     pub fn receipt_state(&self, id: i64) -> Result<Option<String>, StoreError> {
         Ok(self.conn.query_row("SELECT state FROM receipts WHERE id = ?1", [id], |r| r.get(0)).optional()?)
     }
@@ -517,6 +522,12 @@ impl Store {
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
+        Ok(())
+    }
+
+    /// Compacts the database file.
+    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("VACUUM")?;
         Ok(())
     }
 

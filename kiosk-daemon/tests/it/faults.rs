@@ -154,7 +154,10 @@ fn kill_9_during_submit_leaves_the_transaction_complete_or_absent() {
         for row in &rows {
             // Complete: the sealed form opens and its receipt job exists.
             assert!(store.transaction_form(&row.key).unwrap().is_some());
-            assert_eq!(store.unprinted_receipts().unwrap().len() + t.receipts().len(), 1);
+            // (Any state: a job being written when the kill came is settled as `uncertain` at
+            // the next start rather than printed twice.)
+            assert!(store.receipt_of_transaction(&row.key).unwrap().is_some(), "the receipt job exists");
+            assert!(t.receipts().len() <= 1);
         }
         drop(store);
         // The daemon comes back over whatever the kill left.

@@ -2,6 +2,7 @@
 //! simulators, the local API over its Unix socket.
 
 mod api;
+mod console;
 mod faults;
 mod util;
 mod visit;

@@ -73,10 +73,13 @@ impl Terminal {
         self.dir.join("kioskd.log")
     }
 
-    /// Starts (or restarts) the real daemon and waits until it answers.
+    /// Starts (or restarts) the real daemon and waits until it answers. The configuration file
+    /// is written at the first start only (the daemon may change it later).
     pub fn start(&mut self) -> &mut Terminal {
         let config_path = self.dir.join("kioskd.toml");
-        std::fs::write(&config_path, toml::to_string(&self.config).unwrap()).unwrap();
+        if !config_path.exists() {
+            std::fs::write(&config_path, toml::to_string(&self.config).unwrap()).unwrap();
+        }
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_kioskd"))
             .args(["run", "--config", config_path.to_str().unwrap()])
