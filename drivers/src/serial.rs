@@ -44,6 +44,7 @@ pub struct SerialLink {
     port: Option<TTYPort>,
     reopen_count: u64,
     write_timeout: Duration,
+    drain_writes: bool,
 }
 
 impl std::fmt::Debug for SerialLink {
@@ -66,7 +67,13 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 impl SerialLink {
     /// A link to `path` at `baud` (8N1, no flow control). Nothing is opened yet.
     pub fn new(path: impl Into<PathBuf>, baud: u32) -> Self {
-        SerialLink { path: path.into(), baud, port: None, reopen_count: 0, write_timeout: WRITE_TIMEOUT }
+        SerialLink { path: path.into(), baud, port: None, reopen_count: 0, write_timeout: WRITE_TIMEOUT, drain_writes: true }
+    }
+
+    /// Whether [`SerialLink::write_all`] waits until the bytes have left (`tcdrain`), the
+    /// default. A console talking to a person need not wait for every echoed byte.
+    pub fn set_drain_writes(&mut self, drain: bool) {
+        self.drain_writes = drain;
     }
 
     /// How long [`SerialLink::write_all`] waits for a peer that does not take bytes.
@@ -152,6 +159,9 @@ impl SerialLink {
                 }
                 Err(e) => return Err(self.io_error(e)),
             }
+        }
+        if !self.drain_writes {
+            return Ok(());
         }
         let port = self.ensure_open()?;
         port.flush().map_err(|e| self.io_error(e))

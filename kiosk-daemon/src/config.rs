@@ -19,6 +19,41 @@ pub struct Config {
     pub catalogue: CatalogueConfig,
     pub hours: HoursConfig,
     pub console: ConsoleConfig,
+    pub sync: SyncConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// The provincial platform, e.g. `https://kiosk.gd.gov.cn`. Empty: no sync (offline only).
+    pub platform_url: String,
+    /// The one-time enrolment token a city administrator issued for this terminal.
+    pub enrol_token: String,
+    /// The platform's catalogue-signing public key (64 hex digits); catalogues that do not
+    /// verify against it are refused.
+    pub platform_key: String,
+    /// Heartbeat interval until the platform says otherwise.
+    pub heartbeat_s: u64,
+    /// Records per outbox batch.
+    pub batch_size: usize,
+    /// Per-request timeout.
+    pub timeout_s: u64,
+    /// The longest wait between retries after failures.
+    pub max_backoff_s: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            platform_url: String::new(),
+            enrol_token: String::new(),
+            platform_key: String::new(),
+            heartbeat_s: 60,
+            batch_size: 100,
+            timeout_s: 15,
+            max_backoff_s: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +224,7 @@ impl Default for Config {
             catalogue: CatalogueConfig::default(),
             hours: HoursConfig::default(),
             console: ConsoleConfig::default(),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -301,6 +337,16 @@ impl Config {
         }
         if let Some(d) = h.closed_days.iter().find(|d| !WEEKDAYS.contains(&d.as_str())) {
             return Err(format!("hours.closed_days: {d:?} is not one of mon … sun"));
+        }
+        let y = &self.sync;
+        if !y.platform_url.is_empty() && !(y.platform_url.starts_with("https://") || y.platform_url.starts_with("http://")) {
+            return Err("sync.platform_url must be an http(s) URL".into());
+        }
+        if !y.platform_key.is_empty() && (y.platform_key.len() != 64 || !y.platform_key.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err("sync.platform_key must be 64 hex digits".into());
+        }
+        if y.heartbeat_s < 5 || y.batch_size == 0 || y.batch_size > 500 || y.timeout_s == 0 || y.max_backoff_s == 0 {
+            return Err("sync: heartbeat_s >= 5, batch_size 1..=500, timeout_s and max_backoff_s > 0".into());
         }
         if self.console.max_attempts == 0 {
             return Err("console.max_attempts must be at least 1".into());

@@ -41,6 +41,8 @@ pub enum Input {
     Api(Request, oneshot::Sender<Reply>),
     /// A technician console request.
     Console(ConsoleRequest, Sender<ConsoleReply>),
+    /// News from the sync agent.
+    Sync(crate::sync::SyncEvent),
     Shutdown,
 }
 
@@ -159,6 +161,10 @@ pub struct Core {
     config_path: Option<std::path::PathBuf>,
     hours_override: HoursOverride,
     was_open: bool,
+    sync_wake: Option<std::sync::Arc<tokio::sync::Notify>>,
+    sync_status: Option<String>,
+    sync_error: Option<String>,
+    last_sync_ok: Option<i64>,
 }
 
 /// How often acknowledged personal data past its retention is purged.
@@ -208,7 +214,66 @@ impl Core {
             config_path,
             hours_override,
             was_open,
+            sync_wake: None,
+            sync_status: None,
+            sync_error: None,
+            last_sync_ok: None,
         })
+    }
+
+    /// Connects the sync agent: "sync now" and new records wake it.
+    pub fn set_sync_wake(&mut self, wake: std::sync::Arc<tokio::sync::Notify>) {
+        self.sync_wake = Some(wake);
+    }
+
+    fn wake_sync(&self) {
+        if let Some(w) = &self.sync_wake {
+            w.notify_one();
+        }
+    }
+
+    fn on_sync(&mut self, event: crate::sync::SyncEvent) {
+        use crate::sync::SyncEvent;
+        match event {
+            SyncEvent::Exchange { online, status, error } => {
+                if online != self.online {
+                    tracing::info!(online, "platform {}", if online { "reachable" } else { "unreachable" });
+                    self.emit("online", json!({ "online": online }));
+                }
+                self.online = online;
+                self.sync_error = error;
+                if online {
+                    self.last_sync_ok = Some(time::now_unix());
+                    self.sync_requested = false;
+                }
+                if let Some(s) = status {
+                    let name = s.as_str().to_string();
+                    if self.sync_status.as_deref() != Some(name.as_str()) {
+                        tracing::info!(status = %name, "terminal status on the platform");
+                    }
+                    let decommissioned = s == kiosk_wire::TerminalStatus::Decommissioned;
+                    let marked = self.out_of_service.as_ref().is_some_and(|o| o.reason == "decommissioned");
+                    if decommissioned && !marked {
+                        tracing::warn!("the platform decommissioned this terminal: it stops serving");
+                        self.set_out_of_service(Some("decommissioned"));
+                    }
+                    self.sync_status = Some(name);
+                }
+            }
+            SyncEvent::Catalogue(catalogue) => {
+                if catalogue.version == self.catalogue.version {
+                    return;
+                }
+                match self.store.set_catalogue(&catalogue, time::now_unix()) {
+                    Ok(()) => {
+                        tracing::info!(from = %self.catalogue.version, to = %catalogue.version, "catalogue updated");
+                        self.catalogue = *catalogue;
+                        self.emit("catalogue", json!({ "version": self.catalogue.version }));
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot store the new catalogue; keeping the old one"),
+                }
+            }
+        }
     }
 
     /// Within operating hours (or overridden open).
@@ -352,6 +417,7 @@ impl Core {
                 let result = self.console(request);
                 let _ = reply.send(result);
             }
+            Input::Sync(event) => self.on_sync(event),
             Input::Shutdown => return false,
         }
         true
@@ -428,6 +494,7 @@ impl Core {
             "version": env!("CARGO_PKG_VERSION"),
             "terminal": { "name": self.config.terminal.name, "division_code": self.config.terminal.division_code },
             "online": self.online,
+            "sync": { "configured": !self.config.sync.platform_url.is_empty(), "terminal_status": self.sync_status, "last_ok": self.last_sync_ok.map(time::format_local), "error": self.sync_error },
             "out_of_service": self.out_of_service,
             "open": self.open_now(),
             "hours": { "enabled": self.config.hours.enabled, "open": self.config.hours.open, "close": self.config.hours.close, "closed_days": self.config.hours.closed_days, "override": self.hours_override },
@@ -653,6 +720,7 @@ impl Core {
                 if let Some(id) = receipt_id {
                     let _ = self.printer_tx.send(PrinterCommand::Print { id, body: receipt });
                 }
+                self.wake_sync();
                 let result = item.form.as_ref().map(|f| f.result.clone()).filter(|s| !s.is_empty());
                 self.session.submitted(key, receipt_id, result);
                 Ok(self.session_view())
@@ -713,10 +781,9 @@ impl Core {
             }
             MaintenanceAction::SyncNow => {
                 self.sync_requested = true;
+                self.wake_sync();
                 audit(&mut self.store, "sync_now", "");
-                // The sync agent (a later component) consumes the request; until it runs,
-                // the answer says so.
-                Ok(json!({ "requested": true, "agent_running": false }))
+                Ok(json!({ "requested": true, "agent_running": self.sync_wake.is_some() }))
             }
             MaintenanceAction::Counts => {
                 let counts = self.store.counts_for_day(now).map_err(internal)?;
@@ -753,19 +820,24 @@ impl Core {
             ConsoleRequest::Status => {
                 let mut v = self.status();
                 v["disk_free_bytes"] = json!(crate::console_ops::disk_free(&self.config.storage.data_dir));
-                v["platform"] = json!({ "configured": false, "reachable": false, "note": "no sync agent on this build yet" });
+                v["platform"] = json!({ "configured": !self.config.sync.platform_url.is_empty(), "reachable": self.online, "url": self.config.sync.platform_url });
                 Ok(v)
             }
             ConsoleRequest::SyncStatus => Ok(json!({
                 "online": self.online,
-                "agent": "not installed",
+                "agent": if self.sync_wake.is_some() { "running" } else { "off (no sync.platform_url)" },
+                "platform_url": self.config.sync.platform_url,
+                "terminal_status": self.sync_status,
+                "last_ok": self.last_sync_ok.map(time::format_local),
+                "last_error": self.sync_error,
                 "sync_requested": self.sync_requested,
                 "outbox": self.store.outbox_stats(now).map_err(|e| e.to_string())?,
             })),
             ConsoleRequest::SyncNow => {
                 self.sync_requested = true;
+                self.wake_sync();
                 audit(&mut self.store, "sync_now", "");
-                Ok(json!({ "requested": true, "agent_running": false }))
+                Ok(json!({ "requested": true, "agent_running": self.sync_wake.is_some() }))
             }
             ConsoleRequest::DbCheck => {
                 let problem = self.store.check().map_err(|e| e.to_string())?;

@@ -58,6 +58,15 @@ pub async fn run(config: Config, config_path: Option<std::path::PathBuf>, shutdo
         core.set_out_of_service(Some("database_recovered"));
     }
     core.resume_receipts()?;
+    let agent = if config.sync.platform_url.is_empty() {
+        tracing::info!("no sync.platform_url: running offline only");
+        None
+    } else {
+        let agent = crate::sync::Agent::new(&config, input_tx.clone()).map_err(anyhow::Error::msg).context("starting the sync agent")?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        core.set_sync_wake(Arc::clone(&wake));
+        Some((agent, wake))
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let (reader_tx, reader_rx) = std::sync::mpsc::channel();
@@ -85,6 +94,7 @@ pub async fn run(config: Config, config_path: Option<std::path::PathBuf>, shutdo
     };
     let core_thread = std::thread::Builder::new().name("core".into()).spawn(move || core::run(core, input_rx, Duration::from_millis(200)))?;
 
+    let agent_task = agent.map(|(agent, wake)| tokio::spawn(agent.run(wake)));
     let listener = api::bind(&config.api.socket).with_context(|| format!("binding {}", config.api.socket.display()))?;
     tracing::info!(socket = %config.api.socket.display(), "kioskd ready");
     let state = AppState { core: input_tx.clone(), events };
@@ -102,6 +112,9 @@ pub async fn run(config: Config, config_path: Option<std::path::PathBuf>, shutdo
     };
 
     tracing::info!("shutting down");
+    if let Some(t) = agent_task {
+        t.abort();
+    }
     stop.store(true, Ordering::SeqCst);
     let _ = input_tx.send(Input::Shutdown);
     let _ = printer_tx.send(devices::PrinterCommand::Shutdown);

@@ -9,6 +9,7 @@
 //! - [`core`]: the one loop that handles every input.
 //! - [`api`], [`openapi`]: the local HTTP API on a Unix socket; [`client`]: its blocking client.
 //! - [`console`], [`console_ops`]: the technician serial console; [`logbuf`]: recent log lines.
+//! - [`sync`]: the sync agent (enrolment, signed requests, outbox, heartbeat, catalogue).
 //! - [`daemon`]: wiring; [`demo`]: a complete terminal with simulated devices.
 
 pub mod api;
@@ -27,4 +28,5 @@ pub mod openapi;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod sync;
 pub mod time;

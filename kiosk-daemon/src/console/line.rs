@@ -34,8 +34,8 @@ enum Escape {
     None,
     /// After ESC.
     Start,
-    /// Inside `ESC [` … up to a final byte.
-    Csi,
+    /// Inside `ESC [` … up to a final byte; counts the bytes so far.
+    Csi(u8),
 }
 
 impl LineEditor {
@@ -60,15 +60,19 @@ impl LineEditor {
 
     /// Feeds one byte.
     pub fn push(&mut self, b: u8) -> Option<Output> {
+        // A control character ends an escape sequence and is then handled as itself (as real
+        // terminals do), so line noise can never swallow the Enter that follows it. Sequences
+        // are also cut off after a few bytes.
+        if self.escape != Escape::None && b < 0x20 {
+            self.escape = Escape::None;
+        }
         match self.escape {
             Escape::Start => {
-                self.escape = if b == b'[' || b == b'O' { Escape::Csi } else { Escape::None };
+                self.escape = if b == b'[' || b == b'O' { Escape::Csi(0) } else { Escape::None };
                 return None;
             }
-            Escape::Csi => {
-                if (0x40..=0x7E).contains(&b) {
-                    self.escape = Escape::None;
-                }
+            Escape::Csi(n) => {
+                self.escape = if (0x40..=0x7E).contains(&b) || n >= 16 { Escape::None } else { Escape::Csi(n + 1) };
                 return None;
             }
             Escape::None => {}
@@ -147,6 +151,16 @@ mod tests {
         assert_eq!(lines(&out), vec!["status", "help", "log", "selftest all"]);
         let echoed: Vec<u8> = out.iter().flat_map(|o| if let Output::Echo(b) = o { b.clone() } else { vec![] }).collect();
         assert!(echoed.starts_with(b"statx\x08 \x08us"));
+    }
+
+    #[test]
+    fn noise_inside_an_escape_sequence_never_swallows_a_line() {
+        let mut e = LineEditor::new();
+        // ESC [ then Enter: the Enter still ends the line; the next command arrives whole.
+        let out = feed(&mut e, b"\x1b[\r\nhelp\r");
+        assert_eq!(lines(&out), vec!["", "help"]);
+        let out = feed(&mut e, b"\x1b[1111111111111111111111111help\r");
+        assert!(lines(&out)[0].ends_with("help"), "{out:?}");
     }
 
     #[test]

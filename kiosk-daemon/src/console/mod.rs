@@ -97,6 +97,8 @@ struct Console {
     /// Output is dropped until then: the peer stopped reading (a stuck or hostile line must
     /// not stall the console, let alone anything else).
     muted_until: Option<Instant>,
+    /// Output gathered while a chunk of input is handled, sent in one write.
+    out: Vec<u8>,
 }
 
 /// How long the console waits for a peer that does not read, and then stays quiet.
@@ -111,6 +113,7 @@ pub fn spawn(port: &str, baud: u32, config: &crate::config::Config, links: Conso
     let c = &config.console;
     let mut link = SerialLink::new(port, baud);
     link.set_write_timeout(WRITE_PATIENCE);
+    link.set_drain_writes(false);
     let console = Console {
         link,
         editor: LineEditor::new(),
@@ -120,6 +123,7 @@ pub fn spawn(port: &str, baud: u32, config: &crate::config::Config, links: Conso
         links,
         started: Instant::now(),
         muted_until: None,
+        out: Vec::new(),
     };
     std::thread::Builder::new().name("console".into()).spawn(move || console.run(&stop))
 }
@@ -181,11 +185,23 @@ impl Console {
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) {
+        // Bounded: a flood of input cannot grow the pending output without end.
+        if self.out.len() + bytes.len() <= 64 * 1024 {
+            self.out.extend_from_slice(bytes);
+        }
+    }
+
+    /// Sends the gathered output in one write.
+    fn flush(&mut self) {
+        if self.out.is_empty() {
+            return;
+        }
+        let out = std::mem::take(&mut self.out);
         if self.muted_until.is_some_and(|t| Instant::now() < t) {
             return;
         }
         self.muted_until = None;
-        if let Err(e) = self.link.write_all(bytes) {
+        if let Err(e) = self.link.write_all(&out) {
             tracing::debug!(error = %e, "console write failed; output muted for a while");
             self.muted_until = Some(Instant::now() + MUTE_FOR);
         }
@@ -198,6 +214,7 @@ impl Console {
             if !greeted && self.link.ensure_open().is_ok() {
                 self.write("\nkioskd technician console. Type help.\n");
                 self.write(PROMPT);
+                self.flush();
                 greeted = true;
             }
             match self.link.read_some(&mut buf, Instant::now() + Duration::from_millis(200)) {
@@ -205,6 +222,7 @@ impl Console {
                     for &b in &buf[..n] {
                         self.byte(b);
                     }
+                    self.flush();
                 }
                 Err(SerialError::Timeout { .. }) => {}
                 Err(e) => {
@@ -216,6 +234,7 @@ impl Console {
             if self.login.expire(self.now()) {
                 self.write("\nlogged out after inactivity\n");
                 self.write(PROMPT);
+                self.flush();
             }
         }
     }

@@ -173,6 +173,21 @@ pub struct OutboxStats {
     pub oldest_age_s: Option<i64>,
 }
 
+/// An outbox record ready to send. `body` may hold personal data: never log it.
+#[derive(Clone, PartialEq)]
+pub struct OutboxRecord {
+    pub kind: String,
+    pub key: String,
+    pub created_at: i64,
+    pub body: serde_json::Value,
+}
+
+impl std::fmt::Debug for OutboxRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OutboxRecord[{} {}]", self.kind, self.key)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptJob {
     pub id: i64,
@@ -236,6 +251,15 @@ impl Store {
         let mut store = Store { conn, key, path: path.to_path_buf() };
         store.migrate()?;
         Ok((store, opened))
+    }
+
+    /// A second connection to a database the daemon already opened (checked and migrated):
+    /// the sync agent's, so its reads never wait on the core thread.
+    pub fn open_secondary(path: &Path, key_path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        let key = FormKey::load_or_create(key_path)?;
+        Ok(Store { conn, key, path: path.to_path_buf() })
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -382,6 +406,80 @@ impl Store {
         )?;
         self.conn.execute("DELETE FROM receipts WHERE state = 'printed' AND printed_at <= ?1", params![cutoff])?;
         Ok(n)
+    }
+
+    /// Up to `limit` unacknowledged outbox records (transactions, ratings, fault reports),
+    /// oldest first, personal data unsealed for sending. Bounded: the whole backlog is never
+    /// in memory.
+    pub fn outbox_batch(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, key, created_at FROM (
+                SELECT 'transaction' AS kind, key, created_at FROM transactions WHERE state != 'acknowledged'
+                UNION ALL SELECT 'rating', key, created_at FROM ratings WHERE state != 'acknowledged'
+                UNION ALL SELECT 'fault', key, created_at FROM fault_reports WHERE state != 'acknowledged')
+             ORDER BY created_at, key LIMIT ?1",
+        )?;
+        let heads: Vec<(String, String, i64)> =
+            stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(heads.len());
+        for (kind, key, created_at) in heads {
+            let body = match kind.as_str() {
+                "transaction" => {
+                    let (code, name, assisted, elderly): (String, String, bool, bool) = self.conn.query_row(
+                        "SELECT item_code, item_name, assisted, elderly FROM transactions WHERE key = ?1",
+                        [&key],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )?;
+                    let form = self.transaction_form(&key)?.unwrap_or_default();
+                    serde_json::json!({ "item_code": code, "item_name": name, "assisted": assisted, "elderly": elderly, "form": form })
+                }
+                "rating" => {
+                    let (tx, code, level, reasons, sealed): (Option<String>, String, u8, String, Option<Vec<u8>>) = self.conn.query_row(
+                        "SELECT transaction_key, item_code, level, reasons, complaint_sealed FROM ratings WHERE key = ?1",
+                        [&key],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )?;
+                    let complaint = sealed.map(|s| self.key.open(key.as_bytes(), &s)).transpose()?.map(|b| String::from_utf8_lossy(&b).into_owned());
+                    let reasons: Vec<String> = serde_json::from_str(&reasons).unwrap_or_default();
+                    serde_json::json!({ "transaction_key": tx, "item_code": code, "level": level, "reasons": reasons, "complaint": complaint })
+                }
+                _ => {
+                    let (category, text, source): (String, String, String) = self.conn.query_row(
+                        "SELECT category, text, source FROM fault_reports WHERE key = ?1",
+                        [&key],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )?;
+                    serde_json::json!({ "category": category, "text": text, "source": source })
+                }
+            };
+            out.push(OutboxRecord { kind, key, created_at, body });
+        }
+        Ok(out)
+    }
+
+    /// Marks outbox records `sent` or `acknowledged` (never backwards: an acknowledged record
+    /// stays acknowledged).
+    pub fn mark_outbox(&mut self, records: &[(String, String)], state: &str, now: i64) -> Result<(), StoreError> {
+        let column = match state {
+            "sent" => "sent_at",
+            "acknowledged" => "acked_at",
+            _ => return Ok(()),
+        };
+        let tx = self.conn.transaction()?;
+        for (kind, key) in records {
+            let table = match kind.as_str() {
+                "transaction" => "transactions",
+                "rating" => "ratings",
+                "fault" => "fault_reports",
+                _ => continue,
+            };
+            tx.execute(
+                &format!("UPDATE {table} SET state = ?1, {column} = ?2 WHERE key = ?3 AND state != 'acknowledged'"),
+                params![state, now, key],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn outbox_stats(&self, now: i64) -> Result<OutboxStats, StoreError> {
