@@ -4,5 +4,6 @@
 mod api;
 mod console;
 mod faults;
+mod sync;
 mod util;
 mod visit;

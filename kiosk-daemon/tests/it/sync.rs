@@ -1,0 +1,177 @@
+//! The terminal against the real platform over real HTTP on loopback: enrolment and approval,
+//! offline visits delivered exactly once after approval and after an outage, heartbeats,
+//! a signed catalogue update, decommissioning.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use kiosk_platform::app::Options;
+use kiosk_platform::client::{AdminClient, HttpClient};
+use kiosk_platform::clock::Clock;
+use kiosk_platform::db::DbUrl;
+use kiosk_platform::server::{self, ServeConfig};
+use serde_json::{json, Value};
+
+use crate::util::{self, Terminal};
+
+/// The platform, served from its library on a fixed loopback port so it can be stopped and
+/// started again (an outage) with the same database.
+struct Platform {
+    addr: SocketAddr,
+    dir: std::path::PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    admin: AdminClient,
+}
+
+impl Platform {
+    fn start(dir: &std::path::Path, addr: SocketAddr) -> Platform {
+        let config = ServeConfig {
+            listen: addr,
+            db: DbUrl::Sqlite(dir.join("platform.db")),
+            admin_token_file: None,
+            signing_key_file: None,
+            data_key_file: None,
+            options: Options::default(),
+        };
+        let opened = server::open(&config, Clock::System).unwrap();
+        let token = opened.app.admin_token.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = opened.app;
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = server::bind(config.listen).await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                server::serve(listener, app, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        let admin = AdminClient::new(HttpClient::new(&format!("http://{addr}")).unwrap(), token);
+        Platform { addr, dir: dir.to_path_buf(), stop: Some(stop), thread: Some(thread), admin }
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn exported(&self, kind: &str) -> Vec<Value> {
+        self.admin.export(kind, "jsonl", None, None).unwrap().lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    fn terminal(&self) -> Option<Value> {
+        self.admin.get_json("/admin/v1/terminals").unwrap()["terminals"].as_array().unwrap().first().cloned()
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn wait(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn visit(t: &Terminal, code: &str) -> String {
+    t.identify(util::card());
+    t.fill_form(code);
+    let key = t.post_ok("/v1/session/submit", json!({}))["transaction_key"].as_str().unwrap().to_string();
+    t.wait_session(|s| s["print"] == "printed");
+    t.post_ok("/v1/session/rate", json!({ "level": 5, "reasons": ["办理快捷"] }));
+    // The next visit must be able to read the same card again.
+    t.reader().remove();
+    key
+}
+
+#[test]
+fn enrol_approve_sync_exactly_once_update_the_catalogue_and_decommission() {
+    let pdir = std::env::temp_dir().join(format!("kioskd-it-platform-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&pdir);
+    std::fs::create_dir_all(&pdir).unwrap();
+    let mut platform = Platform::start(&pdir, "127.0.0.1:0".parse().unwrap());
+    let token = platform.admin.create_token("4418", false, None, "e2e").unwrap()["token"].as_str().unwrap().to_string();
+    let key = platform.admin.get_json("/admin/v1/platform-key").unwrap()["public_key"].as_str().unwrap().to_string();
+    let url = format!("http://{}", platform.addr);
+
+    let mut t = Terminal::with("sync", |c| {
+        c.sync.platform_url = url.clone();
+        c.sync.enrol_token = token.clone();
+        c.sync.platform_key = key.clone();
+        c.sync.heartbeat_s = 5;
+        c.sync.max_backoff_s = 2;
+    });
+    t.start();
+    let code = util::pension_certification_code();
+
+    // Enrolled and pending: visits work, nothing is sent yet.
+    wait("enrolment", 20, || platform.terminal().is_some_and(|x| x["status"] == "pending"));
+    let first = visit(&t, &code);
+    let id = platform.terminal().unwrap()["id"].as_str().unwrap().to_string();
+    assert!(platform.exported("transactions").is_empty());
+
+    // Approved: the outbox drains, exactly once.
+    platform.admin.transition(&id, "approve", None).unwrap();
+    let m = t.login();
+    m.post("/v1/maintenance/sync-now", json!({})).unwrap();
+    wait("the outbox to drain", 30, || t.get("/v1/status")["outbox"]["pending"] == 0);
+    assert_eq!(t.get("/v1/status")["online"], true);
+    let txs = platform.exported("transactions");
+    assert_eq!(txs.len(), 1, "{txs:?}");
+    assert!(txs[0].to_string().contains(&first));
+    assert!(!txs[0].to_string().contains(util::ID), "exports are masked");
+    assert_eq!(platform.exported("ratings").len(), 1);
+    wait("a heartbeat", 20, || platform.terminal().is_some_and(|x| x["online"] == true));
+
+    // Outage: the platform goes away; visits go on; nothing is lost or sent twice after.
+    platform.shutdown();
+    m.post("/v1/maintenance/sync-now", json!({})).unwrap();
+    wait("offline", 20, || t.get("/v1/status")["online"] == false);
+    let second = visit(&t, &code);
+    assert_eq!(t.get("/v1/status")["outbox"]["pending"], 2);
+    let addr = platform.addr;
+    drop(platform);
+    let platform = Platform::start(&pdir, addr);
+    m.post("/v1/maintenance/sync-now", json!({})).unwrap();
+    wait("the outbox to drain after the outage", 40, || t.get("/v1/status")["outbox"]["pending"] == 0);
+    let txs = platform.exported("transactions");
+    assert_eq!(txs.len(), 2, "each transaction once: {txs:?}");
+    assert!(txs.iter().any(|x| x.to_string().contains(&second)));
+    assert_eq!(platform.exported("ratings").len(), 2);
+
+    // A catalogue published on the platform reaches the terminal, verified.
+    let mut doc: Value = serde_json::from_str(kioskd::daemon::SAMPLE_CATALOGUE).unwrap();
+    doc["version"] = json!("2026.12.05.1");
+    platform.admin.publish_catalogue(&doc.to_string()).unwrap();
+    m.post("/v1/maintenance/sync-now", json!({})).unwrap();
+    wait("the new catalogue", 30, || t.get("/v1/status")["catalogue"]["version"] == "2026.12.05.1");
+
+    // Decommissioned: the terminal stops serving and says so.
+    platform.admin.transition(&id, "decommission", Some("site closed")).unwrap();
+    m.post("/v1/maintenance/sync-now", json!({})).unwrap();
+    wait("decommissioning", 30, || t.get("/v1/status")["out_of_service"]["reason"] == "decommissioned");
+    assert_eq!(t.post("/v1/session/start", json!({})).status, 503);
+
+    // No name or full ID number in the terminal's log, whatever was synced.
+    t.stop();
+    let log = util::file_text(&t.log_path());
+    assert!(log.contains("outbox records acknowledged"), "the log is real");
+    assert!(!log.contains(util::ID) && !log.contains(util::NAME));
+    drop(platform);
+    let _ = std::fs::remove_dir_all(&pdir);
+}
