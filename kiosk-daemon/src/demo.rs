@@ -29,6 +29,10 @@ pub struct DemoOptions {
     pub dir: PathBuf,
     pub visit: bool,
     pub exit_after_visit: bool,
+    /// Sync with this platform (`[sync]` settings), when given.
+    pub platform_url: Option<String>,
+    pub enrol_token: Option<String>,
+    pub platform_key: Option<String>,
 }
 
 /// A plausible value a citizen would type into `field` (for scripted visits and tests).
@@ -156,13 +160,35 @@ pub fn scripted_visit(client: &Client, sim: &IdCardSim, receipts: &Path) -> anyh
     Ok(())
 }
 
+/// Waits until the terminal is online with an empty outbox.
+pub fn wait_synced(client: &Client, timeout: Duration) -> anyhow::Result<Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let s = client.get("/v1/status")?.body;
+        if s["online"] == true && s["outbox"]["pending"] == 0 && s["sync"]["terminal_status"] == "approved" {
+            return Ok(s);
+        }
+        if Instant::now() > deadline {
+            bail!("outbox {} online {} status {}", s["outbox"], s["online"], s["sync"]["terminal_status"]);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// Runs the demo terminal until SIGTERM/SIGINT (or after the visit with `exit_after_visit`).
 pub fn run(options: DemoOptions) -> anyhow::Result<()> {
     let dir = &options.dir;
     std::fs::create_dir_all(dir.join("dev")).with_context(|| format!("creating {}", dir.display()))?;
     let receipts = dir.join("receipts");
     let pin_hash = crate::maintenance::hash_pin(DEMO_PIN).map_err(anyhow::Error::msg)?;
-    let config = demo_config(dir, pin_hash);
+    let mut config = demo_config(dir, pin_hash);
+    if let Some(url) = &options.platform_url {
+        config.sync.platform_url = url.clone();
+        config.sync.enrol_token = options.enrol_token.clone().unwrap_or_default();
+        config.sync.platform_key = options.platform_key.clone().unwrap_or_default();
+        config.sync.heartbeat_s = 5;
+        config.sync.max_backoff_s = 5;
+    }
     std::fs::write(&config.catalogue.seed, crate::daemon::SAMPLE_CATALOGUE)?;
     let config_path = dir.join("kioskd.toml");
     std::fs::write(&config_path, toml::to_string(&config)?)?;
@@ -195,6 +221,13 @@ pub fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("  stdin:       {{\"place\": CARD}} {{\"remove\": true}} {{\"paper\": \"out\"}} … drive the simulators");
 
     let visit = if options.visit { Some(scripted_visit(&client, &idcard, &receipts)) } else { None };
+    if options.platform_url.is_some() && options.visit {
+        step("Waiting for the platform to approve the terminal and take the outbox");
+        match wait_synced(&client, Duration::from_secs(90)) {
+            Ok(s) => println!("synced: online={} outbox={} terminal_status={}", s["online"], s["outbox"], s["sync"]["terminal_status"]),
+            Err(e) => println!("not synced yet: {e}"),
+        }
+    }
     if let Some(Err(e)) = &visit {
         eprintln!("kioskd demo: the scripted visit failed: {e:#}");
     }

@@ -123,35 +123,114 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
 }
 
+/// The first `"field": "value"` string in a JSON text (the tools print pretty JSON).
+fn json_field(text: &str, field: &str) -> Option<String> {
+    let at = text.find(&format!("\"{field}\""))?;
+    let rest = &text[at + field.len() + 2..];
+    let start = rest.find('"')? + 1;
+    let end = rest[start..].find('"')? + start;
+    Some(rest[start..end].to_string())
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The platform process, stopped when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
 fn demo(args: &[String]) -> Result<()> {
+    use std::io::BufRead;
     let dir = flag(args, "--dir").map(PathBuf::from).unwrap_or_else(|| root().join("target").join("kiosk-demo"));
-    // A fresh terminal every time: new database, new receipts.
+    // A fresh terminal and platform every time: new databases, new receipts.
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("platform")).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let mut c = cargo();
-    c.args(["build", "--quiet", "-p", "kioskd", "-p", "kiosk-drivers", "--bins"]);
+    c.args(["build", "--quiet", "-p", "kioskd", "-p", "kiosk-drivers", "-p", "kiosk-platform", "--bins"]);
     run(c)?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
     let kioskd = target.join("debug").join("kioskd");
-    println!("Open Kiosk demo: a complete terminal (kioskd) with a simulated GA 467 ID-card reader and a");
-    println!("simulated ESC/POS printer on pseudo-terminals, in {}.", dir.display());
-    println!("A scripted citizen visit runs through the local API; the network is down (the platform");
-    println!("and the UI join this demo with their issues).");
+    let platform_bin = target.join("debug").join("kiosk-platform");
+    let text = |p: &Path| p.to_str().map(str::to_string).ok_or("the demo folder path is not UTF-8");
+
+    // The provincial platform, on a free loopback port.
+    let db = dir.join("platform").join("platform.db");
+    let mut server = std::process::Command::new(&platform_bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &text(&db)?])
+        .env("KIOSK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start kiosk-platform: {e}"))?;
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().ok_or("no platform stdout")?).read_line(&mut first).map_err(|e| e.to_string())?;
+    let server = Child(server);
+    let url = first.trim().strip_prefix("listening on ").ok_or_else(|| format!("kiosk-platform did not start: {first}"))?.to_string();
+    let token_file = dir.join("platform").join("admin-token");
+    let admin = |extra: &[&str]| -> Result<String> {
+        let mut c = Command::new(&platform_bin);
+        c.args(["admin", "--url", &url, "--token-file", &text(&token_file)?]).args(extra);
+        output(&mut c)
+    };
+    let token = json_field(&admin(&["token", "create", "--prefix", "4418", "--note", "demo"])?, "token").ok_or("no enrolment token")?;
+    let key = json_field(&admin(&["platform-key"])?, "public_key").ok_or("no platform key")?;
+
+    println!("Open Kiosk demo: the provincial platform at {url} (operations page; admin token in {}),", token_file.display());
+    println!("and a complete terminal (kioskd) with a simulated GA 467 ID-card reader and a simulated ESC/POS");
+    println!("printer on pseudo-terminals, in {}. The terminal enrols with a one-time token; this", dir.display());
+    println!("script approves it on the platform like a city administrator would; a scripted citizen visit");
+    println!("runs through the terminal's local API and syncs once the terminal is approved.");
+
+    // Approve the terminal as soon as it has enrolled (in the background).
+    let approver = {
+        let (platform_bin, url, token_file) = (platform_bin.clone(), url.clone(), token_file.clone());
+        std::thread::spawn(move || {
+            for _ in 0..600 {
+                let list = Command::new(&platform_bin).args(["admin", "--url", &url, "--token-file"]).arg(&token_file).args(["terminals", "list"]).output();
+                if let Ok(out) = list {
+                    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+                    if let Some(id) = listing.lines().find(|l| l.contains("\tpending\t")).and_then(|l| l.split('\t').next()) {
+                        let ok = Command::new(&platform_bin).args(["admin", "--url", &url, "--token-file"]).arg(&token_file).args(["terminals", "approve", id]).output().is_ok_and(|o| o.status.success());
+                        println!("\n[platform] terminal {id} enrolled and was approved: {}", if ok { "ok" } else { "failed" });
+                        return;
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        })
+    };
+
     let mut c = Command::new(&kioskd);
-    c.args(["demo", "--dir", dir.to_str().ok_or("the demo folder path is not UTF-8")?, "--visit"]);
+    c.args(["demo", "--dir", &text(&dir.join("terminal"))?, "--visit", "--platform-url", &url, "--enrol-token", &token, "--platform-key", &key]);
     if args.iter().any(|a| a == "--exit") {
         c.arg("--exit");
     } else {
-        println!("(The terminal keeps serving after the visit: Ctrl-C stops it. `cargo xtask demo --exit` stops after the visit.)");
+        println!("(Both keep serving after the visit: Ctrl-C stops them. `cargo xtask demo --exit` stops after the visit.)");
     }
     c.env("KIOSK_LOG", std::env::var("KIOSK_LOG").unwrap_or_else(|_| "warn".into()));
-    run(c)?;
-    let receipts = dir.join("receipts");
+    let result = run(c);
+    let _ = approver.join();
+    println!("\nOn the platform:");
+    print!("{}", admin(&["terminals", "list"]).unwrap_or_default());
+    print!("{}", admin(&["export", "transactions", "--format", "csv"]).unwrap_or_default());
+    drop(server);
+    let receipts = dir.join("terminal").join("receipts");
     let mut files: Vec<String> = std::fs::read_dir(&receipts)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned())).collect())
         .unwrap_or_default();
     files.sort();
     println!("\nReceipts (text, and a PNG picture of the paper) are in {}: {}", receipts.display(), files.join(", "));
     println!("Hardware tool for technicians: target/debug/kiosk-hw --help");
-    Ok(())
+    result
 }

@@ -36,6 +36,13 @@ enum Command {
         /// Stop after the visit instead of serving on.
         #[arg(long)]
         exit: bool,
+        /// Sync with this platform.
+        #[arg(long)]
+        platform_url: Option<String>,
+        #[arg(long)]
+        enrol_token: Option<String>,
+        #[arg(long)]
+        platform_key: Option<String>,
     },
     /// Hash an assistant PIN read from stdin.
     PinHash,
@@ -74,9 +81,9 @@ fn main() -> ExitCode {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             rt.block_on(kioskd::daemon::run(c, Some(config.clone()), kioskd::daemon::signal()))
         }),
-        Command::Demo { dir, visit, exit } => {
+        Command::Demo { dir, visit, exit, platform_url, enrol_token, platform_key } => {
             let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("kioskd-demo-{}", std::process::id())));
-            kioskd::demo::run(kioskd::demo::DemoOptions { dir, visit, exit_after_visit: exit })
+            kioskd::demo::run(kioskd::demo::DemoOptions { dir, visit, exit_after_visit: exit, platform_url, enrol_token, platform_key })
         }
         Command::ConsoleCode { config } => kioskd::config::Config::load(&config).map_err(anyhow::Error::from).and_then(|c| {
             let mut line = String::new();
