@@ -8,6 +8,9 @@
 //! - daemon memory (RSS and PSS) when idle after start, against an idle `kiosk-hw sim idcard`
 //!   process (a minimal process on the same driver stack).
 //!
+//! - outbox drain of a 10,000-transaction backlog to a real platform over loopback (records per
+//!   second), against the same drain one transaction per request.
+//!
 //! Output: a Markdown table on stdout.
 
 use std::collections::BTreeMap;
@@ -215,6 +218,92 @@ fn cold_start_and_memory(rows: &mut Vec<Row>) {
     }
 }
 
+/// Serves a platform from its library on loopback; returns its URL, a token, its key.
+fn platform(dir: &Path) -> (String, String, String, tokio::sync::oneshot::Sender<()>) {
+    use kiosk_platform::server;
+    let config = server::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: kiosk_platform::db::DbUrl::Sqlite(dir.join("platform.db")),
+        admin_token_file: None,
+        signing_key_file: None,
+        data_key_file: None,
+        options: kiosk_platform::app::Options::default(),
+    };
+    let opened = server::open(&config, kiosk_platform::clock::Clock::System).unwrap();
+    let admin_token = opened.app.admin_token.clone();
+    let app = opened.app;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = server::bind(config.listen).await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let _ = server::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+    });
+    let url = format!("http://{}", rx.recv().unwrap());
+    let admin = kiosk_platform::client::AdminClient::new(kiosk_platform::client::HttpClient::new(&url).unwrap(), admin_token);
+    let token = admin.create_token("4418", true, None, "bench").unwrap()["token"].as_str().unwrap().to_string();
+    let key = admin.get_json("/admin/v1/platform-key").unwrap()["public_key"].as_str().unwrap().to_string();
+    (url, token, key, stop)
+}
+
+/// Records per second draining `n` backlog transactions with `batch` records per request.
+fn drain_rate(name: &str, n: usize, batch: usize) -> f64 {
+    let dir = temp(name);
+    let (url, token, key, stop) = platform(&dir.join("platform"));
+    let mut config = config_in(&dir);
+    config.sync.platform_url = url;
+    config.sync.enrol_token = token;
+    config.sync.platform_key = key;
+    config.sync.batch_size = batch;
+    {
+        let (mut store, _) = Store::open(&config.db_path(), &config.key_path(), 0).unwrap();
+        let f = form();
+        for i in 0..n {
+            let key = format!("0193a4f2-7c1e-7b3a-9f00-{i:012}");
+            let t = NewTransaction { key: &key, item_code: "11440000009511114X4442182945000", item_name: "城乡居民养老保险待遇资格认证", created_at: 1_765_000_000 + i as i64, assisted: false, elderly: true, form: &f, receipt: None };
+            store.submit(&t).unwrap();
+        }
+    }
+    // Timed from the start of the process: the agent begins draining as soon as it runs.
+    let (child, ready) = start(&config, &dir);
+    let client = Client::new(&config.api.socket);
+    let t = Instant::now();
+    loop {
+        let s = client.get("/v1/status").unwrap().body;
+        if s["outbox"]["pending"] == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rate = n as f64 / (ready + t.elapsed()).as_secs_f64();
+    stop_child(child);
+    let _ = stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+    rate
+}
+
+fn stop_child(child: Child) {
+    stop(child);
+}
+
+fn drain(rows: &mut Vec<Row>) {
+    let batched = drain_rate("drain-batched", 10_000, 500);
+    let single = drain_rate("drain-single", 500, 1);
+    rows.push(Row {
+        name: "outbox drain of a 10,000-transaction backlog to the platform, 500 per batch".into(),
+        value: batched,
+        unit: " records/s",
+        baseline_name: "one transaction per request",
+        baseline: single,
+    });
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
@@ -222,6 +311,7 @@ fn main() {
     let mut rows = Vec::new();
     durable_submits(&mut rows);
     cold_start_and_memory(&mut rows);
+    drain(&mut rows);
     println!("## kioskd benchmarks\n");
     println!("| benchmark | value | baseline | baseline value | ratio |");
     println!("|---|---|---|---|---|");

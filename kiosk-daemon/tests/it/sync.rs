@@ -175,3 +175,94 @@ fn enrol_approve_sync_exactly_once_update_the_catalogue_and_decommission() {
     drop(platform);
     let _ = std::fs::remove_dir_all(&pdir);
 }
+
+fn platform_and_token(name: &str) -> (Platform, String, String, std::path::PathBuf) {
+    let pdir = std::env::temp_dir().join(format!("kioskd-it-platform-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&pdir);
+    std::fs::create_dir_all(&pdir).unwrap();
+    let platform = Platform::start(&pdir, "127.0.0.1:0".parse().unwrap());
+    let token = platform.admin.create_token("4418", true, None, "e2e").unwrap()["token"].as_str().unwrap().to_string();
+    let key = platform.admin.get_json("/admin/v1/platform-key").unwrap()["public_key"].as_str().unwrap().to_string();
+    (platform, token, key, pdir)
+}
+
+#[test]
+fn a_catalogue_that_does_not_verify_is_refused_and_the_old_one_kept() {
+    let (platform, token, _real_key, pdir) = platform_and_token("tamper");
+    // The terminal trusts another key: whatever the platform signs does not verify.
+    let impostor = kiosk_wire::sign::public_key_hex(&kiosk_wire::sign::SigningKey::from_bytes(&[7; 32]).verifying_key());
+    let url = format!("http://{}", platform.addr);
+    let mut t = Terminal::with("tamper", |c| {
+        c.sync.platform_url = url.clone();
+        c.sync.enrol_token = token.clone();
+        c.sync.platform_key = impostor.clone();
+        c.sync.heartbeat_s = 5;
+    });
+    t.start();
+    wait("approval", 20, || t.get("/v1/status")["sync"]["terminal_status"] == "approved");
+    let before = t.get("/v1/status")["catalogue"]["version"].clone();
+    let mut doc: Value = serde_json::from_str(kioskd::daemon::SAMPLE_CATALOGUE).unwrap();
+    doc["version"] = json!("2026.12.06.1");
+    doc["items"][0]["name"] = json!("被篡改的事项");
+    platform.admin.publish_catalogue(&doc.to_string()).unwrap();
+    let m = t.login();
+    m.post("/v1/maintenance/sync-now", json!({})).unwrap();
+    wait("the refusal in the log", 20, || util::file_text(&t.log_path()).contains("catalogue not applied"));
+    assert_eq!(t.get("/v1/status")["catalogue"]["version"], before, "the old catalogue stays");
+    assert!(!t.get("/v1/search?q=%E7%AF%A1%E6%94%B9").to_string().contains("被篡改"));
+    assert_eq!(t.get("/v1/status")["online"], true, "a refused catalogue is not an outage");
+    drop(platform);
+    let _ = std::fs::remove_dir_all(&pdir);
+}
+
+#[test]
+fn kill_9_mid_drain_then_restart_delivers_every_record_exactly_once() {
+    const N: usize = 200;
+    let (platform, token, key, pdir) = platform_and_token("kill-drain");
+    let url = format!("http://{}", platform.addr);
+    let mut t = Terminal::with("kill-drain", |c| {
+        c.sync.platform_url = url.clone();
+        c.sync.enrol_token = token.clone();
+        c.sync.platform_key = key.clone();
+        c.sync.heartbeat_s = 5;
+        c.sync.batch_size = 4;
+        c.sync.max_backoff_s = 1;
+    });
+    // A backlog built while the terminal was offline for days.
+    {
+        std::fs::create_dir_all(&t.config.storage.data_dir).unwrap();
+        let (mut store, _) = kioskd::store::Store::open(&t.config.db_path(), &t.config.key_path(), 0).unwrap();
+        let form = std::collections::BTreeMap::from([("phone".to_string(), "13800138000".to_string())]);
+        for i in 0..N {
+            let key = format!("0193a4f2-7c1e-7b3a-9f00-{i:012}");
+            store
+                .submit(&kioskd::store::NewTransaction {
+                    key: &key,
+                    item_code: "11440000009511114X4442182945000",
+                    item_name: "城乡居民养老保险待遇资格认证",
+                    created_at: 1_765_000_000 + i as i64,
+                    assisted: false,
+                    elderly: false,
+                    form: &form,
+                    receipt: None,
+                })
+                .unwrap();
+        }
+    }
+    // Killed again and again while it drains.
+    for delay_ms in [150u64, 250, 400] {
+        t.start();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        t.kill();
+    }
+    t.start();
+    wait("the backlog to drain", 60, || t.get("/v1/status")["outbox"]["pending"] == 0);
+    let txs = platform.exported("transactions");
+    let mut keys: Vec<String> = txs.iter().map(|x| x["key"].as_str().unwrap().to_string()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(txs.len(), N, "every record arrived exactly once");
+    assert_eq!(keys.len(), N);
+    drop(platform);
+    let _ = std::fs::remove_dir_all(&pdir);
+}
