@@ -262,13 +262,14 @@ impl Agent {
         serde_json::to_vec(&hb).map_err(|e| SyncError::Other(e.to_string()))
     }
 
-    /// Sends the outbox in batches until it is empty (or `max_batches` were sent).
-    async fn drain(&mut self, max_batches: usize) -> Result<usize, SyncError> {
+    /// Sends the outbox in batches until it is empty or `max_batches` were sent. Returns the
+    /// records acknowledged and whether more are waiting (then the next round starts at once).
+    async fn drain(&mut self, max_batches: usize) -> Result<(usize, bool), SyncError> {
         let mut sent = 0;
         for _ in 0..max_batches {
             let records = self.db().outbox_batch(self.config.sync.batch_size)?;
             if records.is_empty() {
-                break;
+                return Ok((sent, false));
             }
             let wire: Vec<Record> = records
                 .iter()
@@ -296,15 +297,15 @@ impl Agent {
                 tracing::warn!(key = %r.key, reason = %r.reason, "platform rejected an outbox record");
             }
             sent += acked.len();
+            if !acked.is_empty() {
+                tracing::info!(records = acked.len(), "outbox records acknowledged by the platform");
+            }
             if acked.is_empty() {
                 // Nothing moved (every record rejected): do not loop on the same batch.
-                break;
+                return Ok((sent, false));
             }
         }
-        if sent > 0 {
-            tracing::info!(records = sent, "outbox records acknowledged by the platform");
-        }
-        Ok(sent)
+        Ok((sent, true))
     }
 
     async fn pull_catalogue(&mut self) -> Result<(), SyncError> {
@@ -327,8 +328,9 @@ impl Agent {
         Ok(())
     }
 
-    /// One round: enrol if needed, learn the status, heartbeat, drain, pull.
-    async fn round(&mut self) -> Result<(), SyncError> {
+    /// One round: enrol if needed, learn the status, heartbeat, drain, pull. `Ok(true)` when
+    /// the outbox still holds records (a backlog is drained without waiting for heartbeats).
+    async fn round(&mut self) -> Result<bool, SyncError> {
         if self.terminal_id.is_none() {
             self.enrol().await?;
         }
@@ -340,12 +342,12 @@ impl Agent {
         }
         if !info.status.serves() {
             self.tell(SyncEvent::Exchange { online: true, status: Some(info.status), error: None });
-            return Ok(());
+            return Ok(false);
         }
         let body = self.heartbeat_body().await?;
         let ack: HeartbeatAck = Self::json(self.send(reqwest::Method::POST, "/api/v1/heartbeat", Some(body), None).await?).await?;
         self.tell(SyncEvent::Exchange { online: true, status: Some(ack.status), error: None });
-        self.drain(50).await?;
+        let (_, more) = self.drain(50).await?;
         if let Err(e) = self.pull_catalogue().await {
             // A bad catalogue is not a network problem: keep the old one, say so, go on.
             tracing::warn!(error = %e, "catalogue not applied; keeping the current one");
@@ -353,7 +355,7 @@ impl Agent {
                 return Err(e);
             }
         }
-        Ok(())
+        Ok(more)
     }
 
     /// Runs until the process ends. `wake` cuts a wait short ("sync now", a new submit).
@@ -361,9 +363,9 @@ impl Agent {
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(self.config.sync.max_backoff_s));
         loop {
             let wait = match self.round().await {
-                Ok(()) => {
+                Ok(more) => {
                     backoff.reset();
-                    self.heartbeat
+                    if more { Duration::ZERO } else { self.heartbeat }
                 }
                 Err(e) => {
                     let wait = backoff.next(e.retry_after().map(Duration::from_secs), random_u64());
