@@ -18,11 +18,11 @@ use crate::keys::{self, DataKey, KeyError};
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub db: DbUrl,
-    /// Default: `admin-token` beside the database.
+    /// Default: `admin-token` beside the database (PostgreSQL: in the working directory).
     pub admin_token_file: Option<PathBuf>,
-    /// Default: `platform-signing.key` beside the database.
+    /// Default: `platform-signing.key` beside the database (PostgreSQL: in the working directory).
     pub signing_key_file: Option<PathBuf>,
-    /// Default: `platform-data.key` beside the database.
+    /// Default: `platform-data.key` beside the database (PostgreSQL: in the working directory).
     pub data_key_file: Option<PathBuf>,
     pub options: Options,
 }
@@ -54,7 +54,11 @@ fn beside(db: &DbUrl, explicit: &Option<PathBuf>, name: &str, what: &'static str
     }
     match db {
         DbUrl::Sqlite(path) => Ok(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(name)),
-        DbUrl::Postgres(_) => Err(SetupError::NoDefault(what)),
+        // No file beside a server database: the working directory, like a relative SQLite path.
+        DbUrl::Postgres(_) => {
+            let _ = what;
+            Ok(PathBuf::from(name))
+        }
     }
 }
 

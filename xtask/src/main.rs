@@ -56,16 +56,16 @@ fn have(program: &str, arg: &str) -> bool {
 }
 
 /// Debian packages the tests need, by the command or file that shows they are there.
-/// Nothing yet: the drivers need no system library (serialport is built without libudev and
-/// SQLite will be bundled). Later issues add here (e.g. PostgreSQL for the platform tests).
-const APT_PACKAGES: &[(&str, &str)] = &[];
+/// The drivers need no system library (serialport is built without libudev, SQLite is
+/// bundled); the platform's tests also run on a real PostgreSQL server (Debian 12: 15).
+const APT_PACKAGES: &[(&str, &str)] = &[("postgresql", "/usr/lib/postgresql")];
 
 fn setup() -> Result<()> {
     let missing: Vec<&str> = APT_PACKAGES.iter().filter(|(_, probe)| !Path::new(probe).exists()).map(|(p, _)| *p).collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let is_root = is_root();
     let apt = |args: &[&str]| {
         let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
         if !is_root {
@@ -80,14 +80,17 @@ fn setup() -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     setup()?;
+    // The platform's tests run on SQLite and on this PostgreSQL server (one fresh database per
+    // test); with CI=true they fail when KIOSK_TEST_POSTGRES is missing.
+    let (postgres_url, _server) = test_postgres()?;
     if have("cargo-nextest", "--version") || have("cargo", "nextest") {
         let mut c = cargo();
-        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(extra);
+        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(extra).env("KIOSK_TEST_POSTGRES", &postgres_url);
         run(c)?;
     } else {
         eprintln!("xtask: cargo-nextest not installed; using cargo test");
         let mut c = cargo();
-        c.args(["test", "--workspace", "--no-fail-fast"]).args(extra);
+        c.args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("KIOSK_TEST_POSTGRES", &postgres_url);
         run(c)?;
     }
     // Doc examples, and the benchmarks must keep compiling even though tests do not time them.
@@ -97,6 +100,104 @@ fn test(extra: &[String]) -> Result<()> {
     let mut c = cargo();
     c.args(["bench", "--workspace", "--benches", "--no-run", "--quiet"]);
     run(c)
+}
+
+/// Port of the test PostgreSQL server (not 5432, so a system cluster can run beside it).
+const TEST_PG_PORT: u16 = 54329;
+
+/// A test PostgreSQL server this run started: stopped (fast) when dropped.
+struct PgServer {
+    pg_ctl: PathBuf,
+    data: PathBuf,
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let mut c = as_postgres_user(&self.pg_ctl);
+        c.args(["stop", "-m", "fast", "-w", "-D"]).arg(&self.data).stdout(Stdio::null());
+        let _ = c.status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// `program` run as the `postgres` system user when we are root (initdb and postgres refuse
+/// to run as root), as ourselves otherwise.
+fn as_postgres_user(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// The newest installed PostgreSQL's `bin` folder (Debian: /usr/lib/postgresql/<major>/bin).
+fn postgres_bin() -> Result<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| format!("PostgreSQL is not installed (/usr/lib/postgresql: {e})"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin)| bin.join("pg_ctl").exists() && bin.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin).ok_or_else(|| "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin".to_string())
+}
+
+/// The PostgreSQL server the tests use, as a base URL for `KIOSK_TEST_POSTGRES`: the
+/// variable's value when it is already set; otherwise a throwaway cluster of our own in
+/// `$TMPDIR/kiosk-test-postgres` (trust authentication, listening on 127.0.0.1:54329 only,
+/// fsync off), created when absent, reused when already running, started otherwise (and then
+/// stopped again when the returned guard drops).
+fn test_postgres() -> Result<(String, Option<PgServer>)> {
+    if let Some(url) = std::env::var("KIOSK_TEST_POSTGRES").ok().filter(|u| !u.trim().is_empty()) {
+        eprintln!("xtask: PostgreSQL tests use KIOSK_TEST_POSTGRES from the environment");
+        return Ok((url, None));
+    }
+    let url = format!("postgres://postgres@127.0.0.1:{TEST_PG_PORT}");
+    let bin = postgres_bin()?;
+    let ready = || {
+        Command::new(bin.join("pg_isready")).args(["-q", "-h", "127.0.0.1", "-p", &TEST_PG_PORT.to_string(), "-U", "postgres"]).status().is_ok_and(|s| s.success())
+    };
+    if ready() {
+        eprintln!("xtask: PostgreSQL already running on 127.0.0.1:{TEST_PG_PORT}");
+        return Ok((url, None));
+    }
+    let data = std::env::temp_dir().join("kiosk-test-postgres");
+    let major = bin.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("").to_string();
+    let existing = std::fs::read_to_string(data.join("PG_VERSION")).unwrap_or_default();
+    if existing.trim() != major {
+        // Absent, half-made, or made by another major version: start over (test data only).
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
+        if is_root() {
+            run({
+                let mut c = Command::new("chown");
+                c.args(["postgres:postgres"]).arg(&data);
+                c
+            })?;
+        }
+        let mut c = as_postgres_user(&bin.join("initdb"));
+        c.args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync", "-D"]).arg(&data).stdout(Stdio::null());
+        run(c)?;
+    }
+    let mut c = as_postgres_user(&bin.join("pg_ctl"));
+    c.arg("-D").arg(&data).arg("-l").arg(data.join("server.log")).args(["-w", "-t", "60", "-o"]);
+    c.arg(format!("-c listen_addresses=127.0.0.1 -p {TEST_PG_PORT} -k {} -c fsync=off -c full_page_writes=off -c max_connections=200", data.display()));
+    c.arg("start").stdout(Stdio::null());
+    if let Err(e) = run(c) {
+        let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        return Err(format!("{e}\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+    }
+    if !ready() {
+        return Err(format!("PostgreSQL started but does not answer on 127.0.0.1:{TEST_PG_PORT}; see {}", data.join("server.log").display()));
+    }
+    eprintln!("xtask: PostgreSQL {major} started on 127.0.0.1:{TEST_PG_PORT} (data in {})", data.display());
+    Ok((url, Some(PgServer { pg_ctl: bin.join("pg_ctl"), data })))
 }
 
 fn bench(args: &[String]) -> Result<()> {

@@ -30,16 +30,17 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080 (put a TLS reverse proxy in front).
         #[arg(long)]
         listen: SocketAddr,
-        /// sqlite:///path/platform.db or a file path (postgres:// is not supported yet).
+        /// sqlite:///path/platform.db, a file path, or postgres://user[:password]@host[:port]/database
+        /// (no TLS: loopback, a Unix socket (?host=/run/postgresql) or a TLS tunnel).
         #[arg(long)]
         db: String,
-        /// Admin token file (default: admin-token beside the database; created when absent).
+        /// Admin token file (default: admin-token beside the database, or in the working directory with PostgreSQL; created when absent).
         #[arg(long)]
         admin_token_file: Option<PathBuf>,
-        /// Catalogue signing key file (default: platform-signing.key beside the database).
+        /// Catalogue signing key file (default: platform-signing.key beside the database, or in the working directory with PostgreSQL).
         #[arg(long)]
         signing_key_file: Option<PathBuf>,
-        /// Key sealing forms at rest (default: platform-data.key beside the database).
+        /// Key sealing forms at rest (default: platform-data.key beside the database, or in the working directory with PostgreSQL).
         #[arg(long)]
         data_key_file: Option<PathBuf>,
         /// Show a terminal offline after this many seconds without a heartbeat (default: three
@@ -221,9 +222,11 @@ fn init_logging() {
 }
 
 fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    // Opened before the runtime: the PostgreSQL client is synchronous and must not block inside
+    // an async context (later storage calls run on the blocking pool).
+    let opened = server::open(&config, Clock::System)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async {
-        let opened = server::open(&config, Clock::System)?;
         let listener = server::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         if opened.admin_token_created {

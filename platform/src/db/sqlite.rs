@@ -161,7 +161,7 @@ fn status_of(s: &str) -> rusqlite::Result<TerminalStatus> {
     s.parse().map_err(|_| rusqlite::Error::InvalidColumnType(0, format!("status {s}"), rusqlite::types::Type::Text))
 }
 
-const TERMINAL_COLUMNS: &str = "id, public_key, status, status_reason, site_name, division_code, software_version, token_id, enrolled_at,
+pub(super) const TERMINAL_COLUMNS: &str = "id, public_key, status, status_reason, site_name, division_code, software_version, token_id, enrolled_at,
     status_changed_at, last_seen_at, last_heartbeat_at, last_heartbeat, outbox_pending, outbox_oldest_s, clock_offset_s";
 
 fn terminal_row(r: &Row<'_>) -> rusqlite::Result<TerminalRow> {
@@ -184,7 +184,7 @@ fn terminal_row(r: &Row<'_>) -> rusqlite::Result<TerminalRow> {
     })
 }
 
-const TOKEN_COLUMNS: &str = "id, division_prefix, preapproved, note, created_at, expires_at, used_at, used_by";
+pub(super) const TOKEN_COLUMNS: &str = "id, division_prefix, preapproved, note, created_at, expires_at, used_at, used_by";
 
 fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     Ok(TokenRow {
@@ -199,7 +199,7 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     })
 }
 
-const FAULT_COLUMNS: &str = "f.id, f.terminal_id, coalesce(t.site_name, ''), f.division_code, f.key, f.category, f.text, f.source,
+pub(super) const FAULT_COLUMNS: &str = "f.id, f.terminal_id, coalesce(t.site_name, ''), f.division_code, f.key, f.category, f.text, f.source,
     f.created_at, f.received_at, f.closed_at, f.close_note FROM faults f LEFT JOIN terminals t ON t.id = f.terminal_id";
 
 fn fault_row(r: &Row<'_>) -> rusqlite::Result<FaultRow> {
@@ -228,11 +228,11 @@ fn get_terminal(conn: &Connection, id: &str) -> rusqlite::Result<Option<Terminal
     conn.query_row(&format!("SELECT {TERMINAL_COLUMNS} FROM terminals WHERE id = ?1"), [id], terminal_row).optional()
 }
 
-fn range(since: Option<i64>, until: Option<i64>) -> (i64, i64) {
+pub(super) fn range(since: Option<i64>, until: Option<i64>) -> (i64, i64) {
     (since.unwrap_or(i64::MIN), until.unwrap_or(i64::MAX))
 }
 
-fn like_prefix(p: &Option<String>) -> String {
+pub(super) fn like_prefix(p: &Option<String>) -> String {
     // Prefixes are digits only (checked by the caller), so no LIKE wildcard can slip in.
     format!("{}%", p.as_deref().unwrap_or(""))
 }
@@ -558,7 +558,7 @@ impl Storage for SqliteStorage {
         let state = match filter {
             FaultFilter::Open => "f.closed_at IS NULL",
             FaultFilter::Closed => "f.closed_at IS NOT NULL",
-            FaultFilter::All => "1",
+            FaultFilter::All => "TRUE",
         };
         let conn = self.conn();
         let mut stmt = conn
@@ -776,8 +776,9 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// The storage tests, shared with [`super::pg`]: each takes any [`Storage`].
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const KEY_A: &str = "0193a4f2-7c1e-7b3a-9f00-00000000000a";
@@ -789,7 +790,7 @@ mod tests {
         d.join("platform.db")
     }
 
-    fn token(s: &SqliteStorage, id: &str, prefix: &str, preapproved: bool, expires_at: i64) {
+    fn token(s: &dyn Storage, id: &str, prefix: &str, preapproved: bool, expires_at: i64) {
         s.create_token(&NewToken {
             id: id.into(),
             secret_hash: format!("hash-{id}"),
@@ -821,10 +822,18 @@ mod tests {
     }
 
     #[test]
-    fn enrolment_rules() {
-        let s = SqliteStorage::open(&temp("enrol")).unwrap();
-        token(&s, "tok1", "4418", false, 1000);
-        token(&s, "tok2", "4418", true, 1000);
+    fn enrolment_rules_sqlite() {
+        enrolment_rules(&SqliteStorage::open(&temp("enrol")).unwrap());
+    }
+
+    #[test]
+    fn batches_apply_each_key_once_sqlite() {
+        batches_apply_each_key_once(&SqliteStorage::open(&temp("batch")).unwrap());
+    }
+
+    pub(in crate::db) fn enrolment_rules(s: &dyn Storage) {
+        token(s, "tok1", "4418", false, 1000);
+        token(s, "tok2", "4418", true, 1000);
         assert_eq!(refusal(s.enrol(&enrolment("nope", "k1", "T-1", "441802100201", 10)).unwrap_err()), Refusal::BadToken);
         assert!(matches!(refusal(s.enrol(&enrolment("tok1", "k1", "T-1", "440100000000", 10)).unwrap_err()), Refusal::DivisionNotAllowed { .. }));
         assert_eq!(refusal(s.enrol(&enrolment("tok1", "k1", "T-1", "441802100201", 1000)).unwrap_err()), Refusal::TokenExpired);
@@ -851,10 +860,8 @@ mod tests {
         assert!(matches!(refusal(s.transition("T-9", &Transition::Approve, None, 1).unwrap_err()), Refusal::NotFound { .. }));
     }
 
-    #[test]
-    fn batches_apply_each_key_once() {
-        let s = SqliteStorage::open(&temp("batch")).unwrap();
-        token(&s, "t", "44", true, i64::MAX);
+    pub(in crate::db) fn batches_apply_each_key_once(s: &dyn Storage) {
+        token(s, "t", "44", true, i64::MAX);
         let (terminal, _) = s.enrol(&enrolment("t", "k", "T-1", "441802100201", 1)).unwrap();
         let fault = |key: &str| PreparedRecord { key: key.into(), created_at: 5, body: PreparedBody::Fault { category: "printer".into(), text: "卡纸".into(), source: "assistant".into() } };
         assert_eq!(s.apply_batch(&terminal, &[fault(KEY_A)], 10).unwrap(), vec![true]);

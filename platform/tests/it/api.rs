@@ -8,9 +8,8 @@ use serde_json::Value;
 
 use crate::util::*;
 
-#[test]
-fn every_documented_route_answers_and_the_document_matches_the_table() {
-    let p = Platform::start("routes");
+fn every_documented_route_answers_and_the_document_matches_the_table(db: Backend) {
+    let p = Platform::start(db, "routes");
     let t = p.terminal(1, true);
     let doc = p.http().get("/openapi.json", &[]).unwrap().json();
     let documented: usize = doc["paths"].as_object().unwrap().values().map(|m| m.as_object().unwrap().len()).sum();
@@ -41,9 +40,8 @@ fn admin_token(p: &Platform) -> String {
     std::fs::read_to_string(p.dir.join("admin-token")).unwrap().trim().to_string()
 }
 
-#[test]
-fn the_operations_page_and_its_data() {
-    let p = Platform::start("page");
+fn the_operations_page_and_its_data(db: Backend) {
+    let p = Platform::start(db, "page");
     let t = p.terminal(1, true);
     t.post_json("/api/v1/heartbeat", &heartbeat(&t.terminal_id, T0, 2)).unwrap().ok().unwrap();
     t.post_json("/api/v1/outbox", &kiosk_wire::Batch::new(&t.terminal_id, vec![transaction(1), transaction(2), fault(3)])).unwrap().ok().unwrap();
@@ -61,9 +59,8 @@ fn the_operations_page_and_its_data() {
     assert!(one.contains(">2</text>"));
 }
 
-#[test]
-fn hostile_requests_get_clear_errors_and_the_service_goes_on() {
-    let p = Platform::start("hostile");
+fn hostile_requests_get_clear_errors_and_the_service_goes_on(db: Backend) {
+    let p = Platform::start(db, "hostile");
     let t = p.terminal(1, true);
     let post = |path: &str, body: &[u8]| p.http().request("POST", path, &[("content-type", "application/json".into())], body).unwrap();
     for body in [&b"{"[..], b"null", b"[]", b"\xff\xfe", b"{\"v\": \"1\"}", b"{\"v\":1,\"token\":5}"] {
@@ -101,9 +98,8 @@ fn hostile_requests_get_clear_errors_and_the_service_goes_on() {
     t.post_json("/api/v1/heartbeat", &heartbeat(&t.terminal_id, T0, 0)).unwrap().ok().unwrap();
 }
 
-#[test]
-fn overload_is_answered_503_with_retry_after() {
-    let p = Platform::with("overload", |o| {
+fn overload_is_answered_503_with_retry_after(db: Backend) {
+    let p = Platform::with(db, "overload", |o| {
         o.max_in_flight = 1;
         o.retry_after_s = 7;
     });
@@ -140,3 +136,5 @@ fn overload_is_answered_503_with_retry_after() {
     assert!(recovered, "the slot is released when the held request ends");
     assert!(p.metric("kiosk_platform_requests_rejected_total{reason=\"overloaded\"}").unwrap() >= 1.0);
 }
+
+crate::both!(every_documented_route_answers_and_the_document_matches_the_table, the_operations_page_and_its_data, hostile_requests_get_clear_errors_and_the_service_goes_on, overload_is_answered_503_with_retry_after);

@@ -22,9 +22,8 @@ fn item_status(doc: &str, code: &str) -> Value {
     v["items"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap()["status"].clone()
 }
 
-#[test]
-fn a_published_catalogue_reaches_terminals_signed_and_versioned() {
-    let p = Platform::start("catalogue");
+fn a_published_catalogue_reaches_terminals_signed_and_versioned(db: Backend) {
+    let p = Platform::start(db, "catalogue");
     let t = p.terminal(1, true);
     assert_eq!(pull(&t, None).code(), "no_catalogue");
     let published = p.admin.publish_catalogue(SAMPLE_CATALOGUE).unwrap();
@@ -92,9 +91,8 @@ fn a_published_catalogue_reaches_terminals_signed_and_versioned() {
     assert!(p.admin.publish_knowledge("[{\"id\": \"bad\"}]").unwrap_err().to_string().contains("400"));
 }
 
-#[test]
-fn configuration_is_pulled_by_version() {
-    let p = Platform::start("config");
+fn configuration_is_pulled_by_version(db: Backend) {
+    let p = Platform::start(db, "config");
     let t = p.terminal(1, true);
     let r = t.get("/api/v1/config").unwrap();
     let c: TerminalConfig = serde_json::from_value(r.json()).unwrap();
@@ -109,3 +107,5 @@ fn configuration_is_pulled_by_version() {
     assert_eq!(ack["config_version"], 2);
     assert!(p.admin.post_json("/admin/v1/config", &json!({ "heartbeat_s": 1 })).unwrap_err().to_string().contains("400"));
 }
+
+crate::both!(a_published_catalogue_reaches_terminals_signed_and_versioned, configuration_is_pulled_by_version);

@@ -22,10 +22,16 @@ impl Drop for Served {
     }
 }
 
-fn serve(dir: &Path) -> Served {
+/// Serves from `dir`: a SQLite file there, or the PostgreSQL database `pg` with the key files
+/// in the working directory (`dir`), their default with PostgreSQL.
+fn serve(dir: &Path, pg: Option<&PgDb>) -> Served {
+    let db = match pg {
+        None => format!("sqlite://{}", dir.join("p.db").display()),
+        Some(pg) => pg.url(),
+    };
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(format!("sqlite://{}", dir.join("p.db").display()))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
+        .current_dir(dir)
         .env("KIOSK_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -46,10 +52,10 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[test]
-fn the_admin_commands_drive_a_real_server() {
+fn the_admin_commands_drive_a_real_server(db: Backend) {
     let dir = fresh_dir("cli");
-    let s = serve(&dir);
+    let pg = (db == Backend::Postgres).then(|| PgDb::create("cli"));
+    let s = serve(&dir, pg.as_ref());
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.join("admin-token")).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the generated admin token is private");
 
@@ -91,16 +97,20 @@ fn the_admin_commands_drive_a_real_server() {
 }
 
 #[test]
-fn postgres_urls_are_refused_clearly() {
+fn unreachable_postgres_and_unknown_schemes_fail_clearly() {
     let dir = fresh_dir("pg");
+    // Nothing listens on port 1.
     let o = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", "postgres://kiosk@localhost/kiosk", "--admin-token-file"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", "postgres://kiosk@127.0.0.1:1/kiosk?connect_timeout=5", "--admin-token-file"])
         .arg(dir.join("t"))
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not yet supported"), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("database") && !err.contains("panicked"), "{err}");
     let o = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--db", "mysql://x"]).output().unwrap();
     assert!(!o.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+crate::both!(the_admin_commands_drive_a_real_server);

@@ -6,9 +6,8 @@ use serde_json::json;
 
 use crate::util::*;
 
-#[test]
-fn a_terminal_enrols_waits_for_approval_then_shows_online_until_heartbeats_stop() {
-    let p = Platform::with("online", |o| o.offline_after_s = Some(30));
+fn a_terminal_enrols_waits_for_approval_then_shows_online_until_heartbeats_stop(db: Backend) {
+    let p = Platform::with(db, "online", |o| o.offline_after_s = Some(30));
     let key = SigningKey::from_bytes(&[1; 32]);
     let token = p.token("4418", false);
     let r = p.enrol_raw(&key, &token, DIVISION);
@@ -58,9 +57,8 @@ fn a_terminal_enrols_waits_for_approval_then_shows_online_until_heartbeats_stop(
     assert_eq!(p.listed(&id)["online"], true);
 }
 
-#[test]
-fn enrolment_tokens_are_one_time_bound_to_a_division_and_expire() {
-    let p = Platform::start("tokens");
+fn enrolment_tokens_are_one_time_bound_to_a_division_and_expire(db: Backend) {
+    let p = Platform::start(db, "tokens");
     let (k1, k2, k3) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]), SigningKey::from_bytes(&[3; 32]));
     let token = p.token("4418", false);
     // Outside the token's city.
@@ -104,9 +102,8 @@ fn enrolment_tokens_are_one_time_bound_to_a_division_and_expire() {
     assert!(r.to_string().contains("400"), "{r}");
 }
 
-#[test]
-fn rejection_relocation_and_decommissioning() {
-    let p = Platform::start("lifecycle");
+fn rejection_relocation_and_decommissioning(db: Backend) {
+    let p = Platform::start(db, "lifecycle");
     let rejected = p.terminal(1, false);
     p.admin.transition(&rejected.terminal_id, "reject", Some("未经批准的站点")).unwrap();
     let info = rejected.get("/api/v1/terminal").unwrap().json();
@@ -138,3 +135,5 @@ fn rejection_relocation_and_decommissioning() {
     assert_eq!(t.get("/api/v1/terminal").unwrap().json()["status"], "decommissioned");
     assert_eq!(p.metric("kiosk_platform_terminals{status=\"decommissioned\"}"), Some(1.0));
 }
+
+crate::both!(a_terminal_enrols_waits_for_approval_then_shows_online_until_heartbeats_stop, enrolment_tokens_are_one_time_bound_to_a_division_and_expire, rejection_relocation_and_decommissioning);

@@ -16,9 +16,8 @@ fn keys(ns: &[u64]) -> Vec<String> {
     ns.iter().map(|n| key(*n)).collect()
 }
 
-#[test]
-fn a_batch_is_applied_once_however_often_it_arrives() {
-    let p = Platform::start("once");
+fn a_batch_is_applied_once_however_often_it_arrives(db: Backend) {
+    let p = Platform::start(db, "once");
     let t = p.terminal(1, true);
     let batch = vec![transaction(1), transaction(2), transaction(3), rating(4, 5), rating(5, 2), fault(6)];
     let first = send(&t, batch.clone());
@@ -54,9 +53,8 @@ fn a_batch_is_applied_once_however_often_it_arrives() {
     assert_eq!(p.admin.get_json("/admin/v1/faults?state=closed").unwrap()[0]["close_note"], "已换纸");
 }
 
-#[test]
-fn exports_hold_each_record_once_and_no_identity_in_clear() {
-    let p = Platform::start("export");
+fn exports_hold_each_record_once_and_no_identity_in_clear(db: Backend) {
+    let p = Platform::start(db, "export");
     let t = p.terminal(1, true);
     send(&t, vec![transaction(1), transaction(2), rating(3, 5)]);
     send(&t, vec![transaction(1), transaction(2), rating(3, 5), transaction(4)]);
@@ -102,11 +100,17 @@ fn exports_hold_each_record_once_and_no_identity_in_clear() {
         let bytes = std::fs::read(p.dir.join(file)).unwrap_or_default();
         assert!(!bytes.windows(ID.len()).any(|w| w == ID.as_bytes()), "{file} holds the ID number in clear");
     }
+    if let Some(dump) = p.database_text() {
+        assert!(dump.contains("0193a4f2"), "the dump holds the records");
+        let hex: String = ID.bytes().map(|b| format!("{b:02x}")).collect();
+        for secret in [ID.to_string(), hex, "13800138000".into(), NAME.into()] {
+            assert!(!dump.contains(&secret), "the PostgreSQL database holds {secret} in clear");
+        }
+    }
 }
 
-#[test]
-fn invalid_records_are_rejected_alone_and_consistently() {
-    let p = Platform::start("reject");
+fn invalid_records_are_rejected_alone_and_consistently(db: Backend) {
+    let p = Platform::start(db, "reject");
     let t = p.terminal(1, true);
     let mut bad_level = rating(2, 5);
     bad_level.body["level"] = json!(9);
@@ -128,9 +132,8 @@ fn invalid_records_are_rejected_alone_and_consistently() {
     assert_eq!(p.metric("kiosk_platform_records_stored{kind=\"transaction\"}"), Some(1.0));
 }
 
-#[test]
-fn batch_limits_and_envelopes() {
-    let p = Platform::start("limits");
+fn batch_limits_and_envelopes(db: Backend) {
+    let p = Platform::start(db, "limits");
     let t = p.terminal(1, true);
     let many: Vec<Record> = (0..=MAX_BATCH_RECORDS as u64).map(fault).collect();
     let r = t.post_json("/api/v1/outbox", &Batch::new(&t.terminal_id, many)).unwrap();
@@ -147,3 +150,5 @@ fn batch_limits_and_envelopes() {
     assert!(ack.acknowledged.is_empty() && ack.rejected.is_empty());
     assert_eq!(p.metric("kiosk_platform_records_stored{kind=\"fault\"}"), Some(0.0));
 }
+
+crate::both!(a_batch_is_applied_once_however_often_it_arrives, exports_hold_each_record_once_and_no_identity_in_clear, invalid_records_are_rejected_alone_and_consistently, batch_limits_and_envelopes);

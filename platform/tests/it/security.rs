@@ -9,9 +9,8 @@ use crate::util::*;
 
 const NONCE: &str = "00112233445566778899aabbccddeeff";
 
-#[test]
-fn tampered_replayed_stale_and_unknown_requests_are_refused() {
-    let p = Platform::start("security");
+fn tampered_replayed_stale_and_unknown_requests_are_refused(db: Backend) {
+    let p = Platform::start(db, "security");
     let t = p.terminal(1, true);
     let body = serde_json::to_vec(&heartbeat(&t.terminal_id, T0, 0)).unwrap();
 
@@ -58,11 +57,10 @@ fn tampered_replayed_stale_and_unknown_requests_are_refused() {
     }
 }
 
-#[test]
-fn a_replay_after_the_nonces_are_forgotten_is_stale() {
+fn a_replay_after_the_nonces_are_forgotten_is_stale(db: Backend) {
     // Nonces are kept for twice the skew window; a request older than the window fails its
     // timestamp, so forgetting them opens no replay.
-    let p = Platform::with("replay-window", |o| o.max_skew_s = 60);
+    let p = Platform::with(db, "replay-window", |o| o.max_skew_s = 60);
     let t = p.terminal(1, true);
     let r = t.send_signed("GET", "/api/v1/config", b"", T0, NONCE, &[]).unwrap();
     assert_eq!(r.status, 200);
@@ -70,3 +68,5 @@ fn a_replay_after_the_nonces_are_forgotten_is_stale() {
     let r = t.send_signed("GET", "/api/v1/config", b"", T0, NONCE, &[]).unwrap();
     assert_eq!((r.status, r.code()), (401, "stale_timestamp".into()));
 }
+
+crate::both!(tampered_replayed_stale_and_unknown_requests_are_refused, a_replay_after_the_nonces_are_forgotten_is_stale);

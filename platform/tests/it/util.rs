@@ -1,5 +1,13 @@
 //! A platform for one test: the real router on 127.0.0.1:0 in its own runtime thread, a
-//! temporary SQLite file, a manual clock at [`T0`], and helpers for terminals and records.
+//! temporary SQLite file or a fresh PostgreSQL database, a manual clock at [`T0`], and helpers
+//! for terminals and records.
+//!
+//! Every test runs on both backends: [`both!`] turns `fn name(db: Backend)` into the tests
+//! `sqlite::name` and `postgres::name`. The PostgreSQL run creates a database of its own on the
+//! server `KIOSK_TEST_POSTGRES` names (a base URL without a database, e.g.
+//! `postgres://postgres@127.0.0.1:54329`; `cargo xtask test` starts one) and drops it at the
+//! end. Without the variable the PostgreSQL runs fail under CI (`CI` set) and are skipped with
+//! a notice otherwise.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,6 +31,89 @@ pub const NAME: &str = "张秀英";
 pub const ID: &str = "441882195103070022";
 pub const SAMPLE_CATALOGUE: &str = include_str!("../../../assets/catalogue/catalogue.json");
 
+/// Which database a test's platform runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each `fn name(db: Backend)` listed, a test per backend.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name($crate::util::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { if $crate::util::postgres_available(stringify!($name)) { super::$name($crate::util::Backend::Postgres) } } )*
+        }
+    };
+}
+
+/// The base URL of the test PostgreSQL server.
+fn postgres_base() -> Option<String> {
+    std::env::var("KIOSK_TEST_POSTGRES").ok().map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty())
+}
+
+/// Whether the PostgreSQL run of `test` can go ahead: panics under CI when the server is not
+/// configured, prints a notice and answers `false` elsewhere.
+pub fn postgres_available(test: &str) -> bool {
+    if postgres_base().is_some() {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    assert!(!ci, "KIOSK_TEST_POSTGRES is not set: under CI every platform test must also run on PostgreSQL (cargo xtask test starts a server)");
+    eprintln!("NOTICE: KIOSK_TEST_POSTGRES is not set; the PostgreSQL run of {test} is SKIPPED (set it, e.g. postgres://postgres@127.0.0.1:54329)");
+    false
+}
+
+/// A database of its own on the test PostgreSQL server, dropped with this value.
+pub struct PgDb {
+    base: String,
+    pub name: String,
+}
+
+impl PgDb {
+    pub fn create(test: &str) -> PgDb {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let base = postgres_base().expect("KIOSK_TEST_POSTGRES");
+        let label: String = test.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(24).collect();
+        let name = format!("kiosk_it_{}_{}_{label}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let mut admin = Self::admin(&base);
+        // Two statements: CREATE DATABASE cannot run inside a (multi-statement) transaction.
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap_or_else(|e| panic!("dropping database {name}: {e:?}"));
+        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap_or_else(|e| panic!("creating database {name}: {e:?}"));
+        PgDb { base, name }
+    }
+
+    fn admin(base: &str) -> postgres::Client {
+        postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server {base}: {e}"))
+    }
+
+    /// The database's URL, for `--db`.
+    pub fn url(&self) -> String {
+        format!("{}/{}", self.base, self.name)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let base = self.base.clone();
+        // On its own thread: a drop may run inside a tokio runtime, where the synchronous
+        // client must not block.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut admin) = postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls) {
+                if let Err(e) = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")) {
+                    eprintln!("cannot drop test database {name}: {e}");
+                }
+            }
+        })
+        .join();
+    }
+}
+
 pub struct Platform {
     pub dir: PathBuf,
     pub url: String,
@@ -30,6 +121,7 @@ pub struct Platform {
     pub admin: AdminClient,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    pg: Option<PgDb>,
 }
 
 pub fn fresh_dir(name: &str) -> PathBuf {
@@ -41,20 +133,26 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 }
 
 impl Platform {
-    pub fn start(name: &str) -> Platform {
-        Platform::with(name, |_| {})
+    pub fn start(backend: Backend, name: &str) -> Platform {
+        Platform::with(backend, name, |_| {})
     }
 
-    pub fn with(name: &str, adjust: impl FnOnce(&mut Options)) -> Platform {
+    pub fn with(backend: Backend, name: &str, adjust: impl FnOnce(&mut Options)) -> Platform {
         let dir = fresh_dir(name);
         let mut options = Options::default();
         adjust(&mut options);
+        let pg = (backend == Backend::Postgres).then(|| PgDb::create(name));
+        let file = |f: &str| pg.as_ref().map(|_| dir.join(f));
         let config = ServeConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
-            db: DbUrl::Sqlite(dir.join("platform.db")),
-            admin_token_file: None,
-            signing_key_file: None,
-            data_key_file: None,
+            db: match &pg {
+                None => DbUrl::Sqlite(dir.join("platform.db")),
+                Some(pg) => DbUrl::Postgres(pg.url()),
+            },
+            // Beside the SQLite file by default; in the test's folder for PostgreSQL too.
+            admin_token_file: file("admin-token"),
+            signing_key_file: file("platform-signing.key"),
+            data_key_file: file("platform-data.key"),
             options,
         };
         let clock = Clock::manual(T0);
@@ -78,7 +176,30 @@ impl Platform {
         let addr = addr_rx.recv().unwrap();
         let url = format!("http://{addr}");
         let admin = AdminClient::new(HttpClient::new(&url).unwrap(), token);
-        Platform { dir, url, clock, admin, shutdown: Some(stop_tx), thread: Some(thread) }
+        Platform { dir, url, clock, admin, shutdown: Some(stop_tx), thread: Some(thread), pg }
+    }
+
+    /// PostgreSQL only: every row of every table as text (bytea as hex).
+    pub fn database_text(&self) -> Option<String> {
+        let url = self.pg.as_ref()?.url();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let tables: Vec<String> = c
+                .query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut out = String::new();
+            for t in tables {
+                let text: String = c.query_one(&format!("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM \"{t}\" t"), &[]).unwrap().get(0);
+                out.push_str(&text);
+                out.push('\n');
+            }
+            out
+        })
+        .join()
+        .ok()
     }
 
     pub fn http(&self) -> HttpClient {
@@ -139,6 +260,7 @@ impl Drop for Platform {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        drop(self.pg.take());
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
