@@ -266,3 +266,100 @@ fn kill_9_mid_drain_then_restart_delivers_every_record_exactly_once() {
     drop(platform);
     let _ = std::fs::remove_dir_all(&pdir);
 }
+
+/// The real `kiosk-platform` binary (built beside kioskd by the workspace test run), so it can
+/// be killed with SIGKILL mid-batch.
+struct PlatformProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl PlatformProcess {
+    fn start(dir: &std::path::Path, listen: &str) -> PlatformProcess {
+        use std::io::BufRead;
+        let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_kioskd")).with_file_name("kiosk-platform");
+        assert!(bin.exists(), "{} is built by the workspace test run", bin.display());
+        let mut child = std::process::Command::new(bin)
+            .args(["serve", "--listen", listen, "--db", dir.join("platform.db").to_str().unwrap(), "--offline-after-s", "3"])
+            .env("KIOSK_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+        PlatformProcess { child, url }
+    }
+
+    fn admin(&self, dir: &std::path::Path) -> AdminClient {
+        let token = std::fs::read_to_string(dir.join("admin-token")).unwrap();
+        AdminClient::new(HttpClient::new(&self.url).unwrap(), token.trim().to_string())
+    }
+
+    fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PlatformProcess {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+#[test]
+fn platform_killed_mid_batch_then_restarted_gets_every_record_once_and_heartbeats_stopping_show_offline() {
+    const N: usize = 300;
+    let pdir = std::env::temp_dir().join(format!("kioskd-it-platform-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&pdir);
+    std::fs::create_dir_all(&pdir).unwrap();
+    let mut platform = PlatformProcess::start(&pdir, "127.0.0.1:0");
+    let listen = platform.url.trim_start_matches("http://").to_string();
+    let admin = platform.admin(&pdir);
+    let token = admin.create_token("4418", true, None, "e2e").unwrap()["token"].as_str().unwrap().to_string();
+    let key = admin.get_json("/admin/v1/platform-key").unwrap()["public_key"].as_str().unwrap().to_string();
+    let url = platform.url.clone();
+    let mut t = Terminal::with("platform-kill", |c| {
+        c.sync.platform_url = url.clone();
+        c.sync.enrol_token = token.clone();
+        c.sync.platform_key = key.clone();
+        c.sync.heartbeat_s = 5;
+        c.sync.batch_size = 3;
+        c.sync.max_backoff_s = 1;
+    });
+    {
+        std::fs::create_dir_all(&t.config.storage.data_dir).unwrap();
+        let (mut store, _) = kioskd::store::Store::open(&t.config.db_path(), &t.config.key_path(), 0).unwrap();
+        let form = std::collections::BTreeMap::from([("phone".to_string(), "13800138000".to_string())]);
+        for i in 0..N {
+            let key = format!("0193a4f2-7c1e-7b3a-9f01-{i:012}");
+            let tx = kioskd::store::NewTransaction { key: &key, item_code: "11440000009511114X4442182945000", item_name: "城乡居民养老保险待遇资格认证", created_at: 1_765_000_000 + i as i64, assisted: false, elderly: false, form: &form, receipt: None };
+            store.submit(&tx).unwrap();
+        }
+    }
+    t.start();
+    // SIGKILL the platform while batches are in flight, then bring it back on the same address.
+    wait("draining to start", 20, || t.get("/v1/status")["outbox"]["pending"].as_u64().unwrap_or(0) < N as u64);
+    platform.kill_9();
+    let delivered_before = t.get("/v1/status")["outbox"]["pending"].as_u64().unwrap();
+    assert!(delivered_before > 0, "killed mid-drain, with records left");
+    let platform = PlatformProcess::start(&pdir, &listen);
+    let admin = platform.admin(&pdir);
+    wait("the rest of the backlog", 60, || t.get("/v1/status")["outbox"]["pending"] == 0);
+    let csv = admin.export("transactions", "jsonl", None, None).unwrap();
+    let mut keys: Vec<&str> = csv.lines().filter(|l| !l.is_empty()).map(|l| l.split("\"key\":\"").nth(1).unwrap().split('"').next().unwrap()).collect();
+    assert_eq!(keys.len(), N, "every record once");
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), N, "no record twice");
+
+    // Heartbeats stop: the platform shows the terminal offline within its threshold (3 s).
+    let listed = |admin: &AdminClient| admin.get_json("/admin/v1/terminals").unwrap()["terminals"][0]["online"].clone();
+    wait("online on the platform", 20, || listed(&admin) == true);
+    t.stop();
+    wait("offline on the platform", 15, || listed(&admin) == false);
+    drop(platform);
+    let _ = std::fs::remove_dir_all(&pdir);
+}
