@@ -57,8 +57,14 @@ fn have(program: &str, arg: &str) -> bool {
 
 /// Debian packages the tests need, by the command or file that shows they are there.
 /// The drivers need no system library (serialport is built without libudev, SQLite is
-/// bundled); the platform's tests also run on a real PostgreSQL server (Debian 12: 15).
-const APT_PACKAGES: &[(&str, &str)] = &[("postgresql", "/usr/lib/postgresql")];
+/// bundled); the platform's tests also run on a real PostgreSQL server (Debian 12: 15) and
+/// load its operations page in headless Chromium.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("postgresql", "/usr/lib/postgresql"),
+    // The operations page is tested in a real headless browser over WebDriver.
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
+];
 
 fn setup() -> Result<()> {
     let missing: Vec<&str> = APT_PACKAGES.iter().filter(|(_, probe)| !Path::new(probe).exists()).map(|(p, _)| *p).collect();

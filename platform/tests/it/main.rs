@@ -9,3 +9,4 @@ mod enrol;
 mod ingest;
 mod security;
 mod util;
+mod web;

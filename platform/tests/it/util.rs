@@ -119,6 +119,7 @@ pub struct Platform {
     pub url: String,
     pub clock: Clock,
     pub admin: AdminClient,
+    admin_token: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     pg: Option<PgDb>,
@@ -175,8 +176,13 @@ impl Platform {
         });
         let addr = addr_rx.recv().unwrap();
         let url = format!("http://{addr}");
-        let admin = AdminClient::new(HttpClient::new(&url).unwrap(), token);
-        Platform { dir, url, clock, admin, shutdown: Some(stop_tx), thread: Some(thread), pg }
+        let admin = AdminClient::new(HttpClient::new(&url).unwrap(), token.clone());
+        Platform { dir, url, clock, admin, admin_token: token, shutdown: Some(stop_tx), thread: Some(thread), pg }
+    }
+
+    /// The admin token (what an operator types into the web page).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// PostgreSQL only: every row of every table as text (bytea as hex).
