@@ -6,6 +6,9 @@
 //! - heartbeat ingest: 4 client threads simulating 100 terminals (requests per second and p99
 //!   latency) against unauthenticated `GET /healthz` requests from the same threads.
 //!
+//! Both run on SQLite, and again on PostgreSQL when `KIOSK_TEST_POSTGRES` names a server
+//! (`cargo xtask bench` starts one), with a bare `postgres` insert as the ingest baseline there.
+//!
 //! Output: a Markdown table on stdout.
 
 use std::sync::Arc;
@@ -27,13 +30,13 @@ struct Row {
     baseline: f64,
 }
 
-fn start(dir: &std::path::Path) -> (String, AdminClient) {
+fn start(dir: &std::path::Path, db: DbUrl) -> (String, AdminClient) {
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        db: DbUrl::Sqlite(dir.join("platform.db")),
-        admin_token_file: None,
-        signing_key_file: None,
-        data_key_file: None,
+        db,
+        admin_token_file: Some(dir.join("admin-token")),
+        signing_key_file: Some(dir.join("platform-signing.key")),
+        data_key_file: Some(dir.join("platform-data.key")),
         options: Options { max_in_flight: 256, ..Options::default() },
     };
     let opened = server::open(&config, Clock::System).unwrap();
@@ -78,7 +81,7 @@ fn key(n: usize) -> String {
     format!("0193a4f2-7c1e-7b3a-9f00-{n:012}")
 }
 
-fn batch_ingest(rows: &mut Vec<Row>, url: &str, admin: &AdminClient, dir: &std::path::Path) {
+fn batch_ingest(rows: &mut Vec<Row>, url: &str, admin: &AdminClient, dir: &std::path::Path, pg: Option<&str>) {
     const N: usize = 10_000;
     const PER: usize = MAX_BATCH_RECORDS;
     let t = terminal(url, admin, 1);
@@ -91,6 +94,22 @@ fn batch_ingest(rows: &mut Vec<Row>, url: &str, admin: &AdminClient, dir: &std::
     }
     let http_rate = N as f64 / start.elapsed().as_secs_f64();
 
+    if let Some(pg) = pg {
+        let mut client = postgres::Client::connect(pg, postgres::NoTls).unwrap();
+        client.batch_execute("CREATE TABLE bare_t (id BIGSERIAL PRIMARY KEY, key TEXT UNIQUE, item_code TEXT, item_name TEXT, created_at BIGINT, form BYTEA)").unwrap();
+        let form = serde_json::to_vec(&body.form).unwrap();
+        let start = Instant::now();
+        for chunk in (0..N).collect::<Vec<_>>().chunks(PER) {
+            let mut tx = client.transaction().unwrap();
+            for n in chunk {
+                tx.execute("INSERT INTO bare_t (key, item_code, item_name, created_at, form) VALUES ($1, $2, $3, $4, $5)", &[&key(*n), &body.item_code, &body.item_name, &0i64, &form]).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let bare_rate = N as f64 / start.elapsed().as_secs_f64();
+        rows.push(Row { name: format!("batch ingest over HTTP ({N} transactions, {PER}/batch)"), value: http_rate, unit: " rec/s", baseline_name: "bare postgres insert, same batches", baseline: bare_rate });
+        return;
+    }
     let conn = rusqlite::Connection::open(dir.join("bare.db")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
@@ -181,15 +200,37 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("kiosk-platform-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let (url, admin) = start(&dir);
+    let (url, admin) = start(&dir, DbUrl::Sqlite(dir.join("platform.db")));
     let mut rows = Vec::new();
-    batch_ingest(&mut rows, &url, &admin, &dir);
+    batch_ingest(&mut rows, &url, &admin, &dir, None);
     heartbeats(&mut rows, &url, &admin);
-    println!("## kiosk-platform benchmarks (SQLite)\n");
+    report("SQLite", rows);
+
+    match std::env::var("KIOSK_TEST_POSTGRES") {
+        Ok(base) => {
+            let name = format!("kiosk_bench_{}", std::process::id());
+            let mut server = postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
+            server.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+            let url_db = format!("{base}/{name}");
+            let pg_dir = dir.join("pg");
+            std::fs::create_dir_all(&pg_dir).unwrap();
+            let (url, admin) = start(&pg_dir, DbUrl::Postgres(url_db.clone()));
+            let mut rows = Vec::new();
+            batch_ingest(&mut rows, &url, &admin, &pg_dir, Some(&url_db));
+            heartbeats(&mut rows, &url, &admin);
+            report("PostgreSQL", rows);
+        }
+        Err(_) => println!("\n(PostgreSQL not benchmarked: KIOSK_TEST_POSTGRES is not set; `cargo xtask bench` sets it.)"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn report(backend: &str, rows: Vec<Row>) {
+    println!("## kiosk-platform benchmarks ({backend})\n");
     println!("| benchmark | value | baseline | baseline value | ratio |");
     println!("|---|---|---|---|---|");
     for r in rows {
         println!("| {} | {:.1}{} | {} | {:.1}{} | {:.2}× |", r.name, r.value, r.unit, r.baseline_name, r.baseline, r.unit, r.value / r.baseline);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    println!();
 }

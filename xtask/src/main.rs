@@ -208,8 +208,11 @@ fn test_postgres() -> Result<(String, Option<PgServer>)> {
 
 fn bench(args: &[String]) -> Result<()> {
     let out = flag(args, "--out").map(PathBuf::from);
+    setup()?;
+    // The platform's benchmarks also run on PostgreSQL.
+    let (postgres_url, _server) = test_postgres()?;
     let mut c = cargo();
-    c.args(["bench", "--workspace", "--benches", "--quiet"]).stdout(Stdio::piped());
+    c.args(["bench", "--workspace", "--benches", "--quiet"]).env("KIOSK_TEST_POSTGRES", &postgres_url).stdout(Stdio::piped());
     eprintln!("xtask: running cargo bench --workspace --benches");
     let output = c.output().map_err(|e| format!("cannot run cargo bench: {e}"))?;
     if !output.status.success() {
