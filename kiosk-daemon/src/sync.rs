@@ -134,6 +134,7 @@ pub struct Agent {
     terminal_id: Option<String>,
     status: Option<TerminalStatus>,
     catalogue_etag: Option<String>,
+    config_etag: Option<String>,
     heartbeat: Duration,
     started: std::time::Instant,
 }
@@ -162,6 +163,7 @@ impl Agent {
             terminal_id,
             status,
             catalogue_etag: None,
+            config_etag: None,
             heartbeat: Duration::from_secs(s.heartbeat_s),
             started: std::time::Instant::now(),
         })
@@ -328,6 +330,26 @@ impl Agent {
         Ok(())
     }
 
+    /// Pulls the terminal configuration by ETag and applies what this terminal knows of it (the
+    /// heartbeat interval); unknown settings are ignored, as the protocol says.
+    async fn pull_config(&mut self) -> Result<(), SyncError> {
+        let resp = match self.send(reqwest::Method::GET, "/api/v1/config", None, self.config_etag.clone().as_deref()).await {
+            Err(SyncError::Refused { status: 404, .. }) => return Ok(()), // none set
+            other => other?,
+        };
+        if resp.status().as_u16() == 304 {
+            return Ok(());
+        }
+        let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let config: kiosk_wire::TerminalConfig = Self::json(resp).await?;
+        if config.heartbeat_s >= 5 {
+            self.heartbeat = Duration::from_secs(config.heartbeat_s as u64);
+        }
+        tracing::info!(version = config.version, heartbeat_s = config.heartbeat_s, "terminal configuration applied");
+        self.config_etag = etag;
+        Ok(())
+    }
+
     /// One round: enrol if needed, learn the status, heartbeat, drain, pull. `Ok(true)` when
     /// the outbox still holds records (a backlog is drained without waiting for heartbeats).
     async fn round(&mut self) -> Result<bool, SyncError> {
@@ -348,6 +370,12 @@ impl Agent {
         let ack: HeartbeatAck = Self::json(self.send(reqwest::Method::POST, "/api/v1/heartbeat", Some(body), None).await?).await?;
         self.tell(SyncEvent::Exchange { online: true, status: Some(ack.status), error: None });
         let (_, more) = self.drain(50).await?;
+        if let Err(e) = self.pull_config().await {
+            tracing::warn!(error = %e, "configuration not applied");
+            if !matches!(e, SyncError::Malformed(_)) {
+                return Err(e);
+            }
+        }
         if let Err(e) = self.pull_catalogue().await {
             // A bad catalogue is not a network problem: keep the old one, say so, go on.
             tracing::warn!(error = %e, "catalogue not applied; keeping the current one");

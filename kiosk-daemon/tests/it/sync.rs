@@ -171,6 +171,7 @@ fn enrol_approve_sync_exactly_once_update_the_catalogue_and_decommission() {
     t.stop();
     let log = util::file_text(&t.log_path());
     assert!(log.contains("outbox records acknowledged"), "the log is real");
+    assert!(log.contains("terminal configuration applied"), "the configuration was pulled");
     assert!(!log.contains(util::ID) && !log.contains(util::NAME));
     drop(platform);
     let _ = std::fs::remove_dir_all(&pdir);
