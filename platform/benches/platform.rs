@@ -210,7 +210,9 @@ fn main() {
         Ok(base) => {
             let name = format!("kiosk_bench_{}", std::process::id());
             let mut server = postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
-            server.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+            // One statement each: DROP/CREATE DATABASE cannot run inside a transaction block.
+            server.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+            server.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
             let url_db = format!("{base}/{name}");
             let pg_dir = dir.join("pg");
             std::fs::create_dir_all(&pg_dir).unwrap();
@@ -219,6 +221,7 @@ fn main() {
             batch_ingest(&mut rows, &url, &admin, &pg_dir, Some(&url_db));
             heartbeats(&mut rows, &url, &admin);
             report("PostgreSQL", rows);
+            let _ = server.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
         Err(_) => println!("\n(PostgreSQL not benchmarked: KIOSK_TEST_POSTGRES is not set; `cargo xtask bench` sets it.)"),
     }
