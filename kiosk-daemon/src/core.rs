@@ -620,6 +620,7 @@ impl Core {
                     .add_rating(&rating.key, rating.transaction_key.as_deref(), &rating.item_code, rating.level, &rating.reasons, rating.complaint.as_deref(), time::now_unix())
                     .map_err(internal)?;
                 tracing::info!(level = rating.level, "rating stored");
+                self.wake_sync();
                 let mut v = self.session_view();
                 v["complaint_hotline"] = json!(if rating.complaint.is_some() { Some("12345") } else { None });
                 Ok(v)
@@ -770,6 +771,7 @@ impl Core {
                 }
                 let key = uuid::Uuid::now_v7().to_string();
                 self.store.add_fault(&key, &category, &text, "assistant", now).map_err(internal)?;
+                self.wake_sync();
                 audit(&mut self.store, "fault_report", &category);
                 Ok(json!({ "key": key }))
             }

@@ -45,7 +45,7 @@ pub enum SyncError {
     #[error("network: {0}")]
     Network(String),
     #[error("platform answered {status} {code}: {message}")]
-    Refused { status: u16, code: String, message: String, retry_after: Option<u64> },
+    Refused { status: u16, code: String, message: String, retry_after: Option<u64>, server_time: Option<i64> },
     #[error("platform's answer is malformed: {0}")]
     Malformed(String),
     #[error("catalogue rejected: {0}")]
@@ -135,6 +135,10 @@ pub struct Agent {
     status: Option<TerminalStatus>,
     catalogue_etag: Option<String>,
     config_etag: Option<String>,
+    /// Platform clock minus ours, learnt when the platform refuses a stale timestamp or
+    /// acknowledges a heartbeat: requests are signed on the platform's time, so a terminal whose
+    /// clock drifted (no NTP in the village) still syncs.
+    clock_offset: i64,
     heartbeat: Duration,
     started: std::time::Instant,
 }
@@ -164,6 +168,7 @@ impl Agent {
             status,
             catalogue_etag: None,
             config_etag: None,
+            clock_offset: 0,
             heartbeat: Duration::from_secs(s.heartbeat_s),
             started: std::time::Instant::now(),
         })
@@ -177,13 +182,38 @@ impl Agent {
         let _ = self.core.send(Input::Sync(e));
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>, etag: Option<&str>) -> Result<reqwest::Response, SyncError> {
+    fn platform_now(&self) -> i64 {
+        crate::time::now_unix() + self.clock_offset
+    }
+
+    /// Adopts the platform's clock when ours is off by more than a few seconds.
+    fn learn_clock(&mut self, server_time: i64) {
+        let offset = server_time - crate::time::now_unix();
+        if (offset - self.clock_offset).abs() > 5 {
+            tracing::warn!(offset_s = offset, "terminal clock differs from the platform's; signing on the platform's time");
+            self.clock_offset = offset;
+        }
+    }
+
+    /// Sends a request; a refusal for a stale timestamp teaches the clock offset and the
+    /// request is sent once more.
+    async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>, etag: Option<&str>) -> Result<reqwest::Response, SyncError> {
+        match self.send_once(method.clone(), path, body.clone(), etag).await {
+            Err(SyncError::Refused { code, server_time: Some(t), .. }) if code == "stale_timestamp" => {
+                self.learn_clock(t);
+                self.send_once(method, path, body, etag).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_once(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>, etag: Option<&str>) -> Result<reqwest::Response, SyncError> {
         let body = body.unwrap_or_default();
         let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some(id) = &self.terminal_id {
             let mut nonce = [0u8; 16];
             getrandom::getrandom(&mut nonce).map_err(|e| SyncError::Other(e.to_string()))?;
-            let headers = sign::sign_request(&self.key, method.as_str(), path, id, crate::time::now_unix(), &sign::nonce_from_bytes(nonce), &body);
+            let headers = sign::sign_request(&self.key, method.as_str(), path, id, self.platform_now(), &sign::nonce_from_bytes(nonce), &body);
             for (name, value) in headers.pairs() {
                 req = req.header(name, value);
             }
@@ -207,6 +237,7 @@ impl Agent {
             code: v["error"].as_str().unwrap_or("").chars().take(60).collect(),
             message: v["message"].as_str().unwrap_or("").chars().take(200).collect(),
             retry_after,
+            server_time: v["server_time"].as_i64(),
         })
     }
 
@@ -311,7 +342,8 @@ impl Agent {
     }
 
     async fn pull_catalogue(&mut self) -> Result<(), SyncError> {
-        let resp = self.send(reqwest::Method::GET, "/api/v1/catalogue", None, self.catalogue_etag.clone().as_deref()).await;
+        let etag = self.catalogue_etag.clone();
+        let resp = self.send(reqwest::Method::GET, "/api/v1/catalogue", None, etag.as_deref()).await;
         let resp = match resp {
             Err(SyncError::Refused { status: 404, .. }) => return Ok(()), // nothing published yet
             other => other?,
@@ -333,7 +365,8 @@ impl Agent {
     /// Pulls the terminal configuration by ETag and applies what this terminal knows of it (the
     /// heartbeat interval); unknown settings are ignored, as the protocol says.
     async fn pull_config(&mut self) -> Result<(), SyncError> {
-        let resp = match self.send(reqwest::Method::GET, "/api/v1/config", None, self.config_etag.clone().as_deref()).await {
+        let etag = self.config_etag.clone();
+        let resp = match self.send(reqwest::Method::GET, "/api/v1/config", None, etag.as_deref()).await {
             Err(SyncError::Refused { status: 404, .. }) => return Ok(()), // none set
             other => other?,
         };
@@ -368,6 +401,7 @@ impl Agent {
         }
         let body = self.heartbeat_body().await?;
         let ack: HeartbeatAck = Self::json(self.send(reqwest::Method::POST, "/api/v1/heartbeat", Some(body), None).await?).await?;
+        self.learn_clock(ack.server_time);
         self.tell(SyncEvent::Exchange { online: true, status: Some(ack.status), error: None });
         let (_, more) = self.drain(50).await?;
         if let Err(e) = self.pull_config().await {

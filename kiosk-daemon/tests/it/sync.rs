@@ -26,6 +26,10 @@ struct Platform {
 
 impl Platform {
     fn start(dir: &std::path::Path, addr: SocketAddr) -> Platform {
+        Platform::start_with_clock(dir, addr, Clock::System)
+    }
+
+    fn start_with_clock(dir: &std::path::Path, addr: SocketAddr, clock: Clock) -> Platform {
         let config = ServeConfig {
             listen: addr,
             db: DbUrl::Sqlite(dir.join("platform.db")),
@@ -34,7 +38,7 @@ impl Platform {
             data_key_file: None,
             options: Options::default(),
         };
-        let opened = server::open(&config, Clock::System).unwrap();
+        let opened = server::open(&config, clock).unwrap();
         let token = opened.app.admin_token.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -361,6 +365,41 @@ fn platform_killed_mid_batch_then_restarted_gets_every_record_once_and_heartbeat
     wait("online on the platform", 20, || listed(&admin) == true);
     t.stop();
     wait("offline on the platform", 15, || listed(&admin) == false);
+    drop(platform);
+    let _ = std::fs::remove_dir_all(&pdir);
+}
+
+#[test]
+fn a_terminal_whose_clock_is_two_hours_slow_learns_the_platforms_time_and_syncs() {
+    let pdir = std::env::temp_dir().join(format!("kioskd-it-platform-clock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&pdir);
+    std::fs::create_dir_all(&pdir).unwrap();
+    let platform_time = kioskd::time::now_unix() + 2 * 3600;
+    let platform = Platform::start_with_clock(&pdir, "127.0.0.1:0".parse().unwrap(), Clock::manual(platform_time));
+    let token = platform.admin.create_token("4418", true, None, "e2e").unwrap()["token"].as_str().unwrap().to_string();
+    let key = platform.admin.get_json("/admin/v1/platform-key").unwrap()["public_key"].as_str().unwrap().to_string();
+    let url = format!("http://{}", platform.addr);
+    let mut t = Terminal::with("clock", |c| {
+        c.sync.platform_url = url.clone();
+        c.sync.enrol_token = token.clone();
+        c.sync.platform_key = key.clone();
+        c.sync.heartbeat_s = 5;
+        c.sync.max_backoff_s = 1;
+    });
+    t.start();
+    visit(&t, &util::pension_certification_code());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = t.get("/v1/status");
+        if s["online"] == true && s["outbox"]["pending"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never synced: {} / {}", s["sync"], util::file_text(&t.log_path()).lines().filter(|l| l.contains("sync") || l.contains("clock")).take(8).collect::<Vec<_>>().join("\n"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(platform.exported("transactions").len(), 1);
+    t.stop();
+    assert!(util::file_text(&t.log_path()).contains("terminal clock differs"), "the offset was learnt");
     drop(platform);
     let _ = std::fs::remove_dir_all(&pdir);
 }
