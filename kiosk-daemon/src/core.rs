@@ -940,6 +940,9 @@ impl Core {
 /// The core loop: handles inputs and ticks until shutdown.
 pub fn run(mut core: Core, rx: std::sync::mpsc::Receiver<Input>, tick: Duration) {
     let mut next_tick = Instant::now() + tick;
+    // systemd's watchdog is pinged from this loop and nowhere else: if it hangs, the pings stop.
+    let watchdog = crate::notify::watchdog_interval();
+    let mut last_ping = Instant::now();
     loop {
         let wait = next_tick.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
@@ -954,6 +957,12 @@ pub fn run(mut core: Core, rx: std::sync::mpsc::Receiver<Input>, tick: Duration)
         if Instant::now() >= next_tick {
             core.tick();
             next_tick = Instant::now() + tick;
+        }
+        if let Some(every) = watchdog {
+            if last_ping.elapsed() >= every {
+                crate::notify::notify("WATCHDOG=1");
+                last_ping = Instant::now();
+            }
         }
     }
     tracing::info!("core stopped");

@@ -97,6 +97,7 @@ pub async fn run(config: Config, config_path: Option<std::path::PathBuf>, shutdo
     let agent_task = agent.map(|(agent, wake)| tokio::spawn(agent.run(wake)));
     let listener = api::bind(&config.api.socket).with_context(|| format!("binding {}", config.api.socket.display()))?;
     tracing::info!(socket = %config.api.socket.display(), "kioskd ready");
+    crate::notify::notify("READY=1");
     let state = AppState { core: input_tx.clone(), events };
     let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(api::serve(listener, state, async {
@@ -112,6 +113,7 @@ pub async fn run(config: Config, config_path: Option<std::path::PathBuf>, shutdo
     };
 
     tracing::info!("shutting down");
+    crate::notify::notify("STOPPING=1");
     if let Some(t) = agent_task {
         t.abort();
     }

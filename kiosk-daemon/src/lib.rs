@@ -24,6 +24,7 @@ pub mod demo;
 pub mod devices;
 pub mod logbuf;
 pub mod maintenance;
+pub mod notify;
 pub mod openapi;
 pub mod secret;
 pub mod session;

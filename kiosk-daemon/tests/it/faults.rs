@@ -165,3 +165,29 @@ fn kill_9_during_submit_leaves_the_transaction_complete_or_absent() {
         assert_eq!(t.get("/v1/session")["state"], "idle");
     }
 }
+
+#[test]
+fn systemd_hears_ready_and_watchdog_pings_from_the_core_loop() {
+    let mut t = Terminal::new("notify");
+    let socket_path = t.dir.join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    t.env.push(("NOTIFY_SOCKET".into(), socket_path.to_str().unwrap().into()));
+    t.env.push(("WATCHDOG_USEC".into(), "600000".into()));
+    t.start();
+    let mut buf = [0u8; 64];
+    let mut heard = Vec::new();
+    while !(heard.iter().any(|m: &String| m == "READY=1") && heard.iter().filter(|m| *m == "WATCHDOG=1").count() >= 2) {
+        let n = socket.recv(&mut buf).expect("a notification within 10 s");
+        heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    t.stop();
+    let mut stopping = false;
+    while let Ok(n) = socket.recv(&mut buf) {
+        if &buf[..n] == b"STOPPING=1" {
+            stopping = true;
+            break;
+        }
+    }
+    assert!(stopping, "STOPPING=1 on shutdown");
+}

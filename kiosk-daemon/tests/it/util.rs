@@ -37,6 +37,8 @@ pub struct Terminal {
     pub printer: Option<PrinterSimHandle>,
     pub daemon: Option<Child>,
     pub client: Client,
+    /// Extra environment for the daemon process.
+    pub env: Vec<(String, String)>,
 }
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -66,7 +68,7 @@ impl Terminal {
         let printer =
             PrinterSim::spawn(&config.devices.printer, SimConfig::new(PaperWidth::Mm58, dir.join("receipts"))).unwrap();
         let client = Client::new(&config.api.socket);
-        Terminal { dir, config, reader: Some(reader), printer: Some(printer), daemon: None, client }
+        Terminal { dir, config, reader: Some(reader), printer: Some(printer), daemon: None, client, env: Vec::new() }
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -84,6 +86,7 @@ impl Terminal {
         let child = Command::new(env!("CARGO_BIN_EXE_kioskd"))
             .args(["run", "--config", config_path.to_str().unwrap()])
             .env("KIOSK_LOG", "debug")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
