@@ -1,34 +1,8 @@
 //! Wall-clock text without a date library: RFC 3339 instants in China time (UTC+08:00, the
 //! catalogue's and the exports' zone), calendar days, and the `since`/`until` forms the admin API
-//! accepts. The same algorithms as `kioskd::time` (the platform does not depend on the daemon).
+//! accepts. Calendar arithmetic comes from `kiosk_wire::civil`, shared with `kioskd::time`.
 
-/// UTC offset of China Standard Time, seconds.
-pub const TZ_OFFSET_S: i64 = 8 * 3600;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+pub use kiosk_wire::civil::{civil_from_days, days_from_civil, TZ_OFFSET_S};
 
 fn num(s: &str) -> Option<i64> {
     (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()

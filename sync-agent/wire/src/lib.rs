@@ -13,6 +13,7 @@
 //! [`messages::paths`] and its error codes in [`messages::codes`].
 
 pub mod catalogue;
+pub mod civil;
 pub mod hex;
 pub mod messages;
 pub mod sign;
