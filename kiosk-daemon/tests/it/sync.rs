@@ -18,7 +18,6 @@ use crate::util::{self, Terminal};
 /// started again (an outage) with the same database.
 struct Platform {
     addr: SocketAddr,
-    dir: std::path::PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     admin: AdminClient,
@@ -57,7 +56,7 @@ impl Platform {
         });
         let addr = rx.recv().unwrap();
         let admin = AdminClient::new(HttpClient::new(&format!("http://{addr}")).unwrap(), token);
-        Platform { addr, dir: dir.to_path_buf(), stop: Some(stop), thread: Some(thread), admin }
+        Platform { addr, stop: Some(stop), thread: Some(thread), admin }
     }
 
     fn shutdown(&mut self) {
