@@ -653,8 +653,14 @@ impl Core {
                         let _ = self.store.audit("assistant", "login_failed", &e.to_string(), now);
                         Err(match e {
                             PinError::NotConfigured => ApiError::new(503, "maintenance_disabled", e.to_string()),
-                            PinError::Wrong { .. } => ApiError::new(401, "wrong_pin", e.to_string()),
-                            PinError::LockedOut { .. } => ApiError::new(429, "locked_out", e.to_string()),
+                            PinError::Wrong { remaining } => ApiError {
+                                details: Some(json!({ "attempts_left": remaining })),
+                                ..ApiError::new(401, "wrong_pin", e.to_string())
+                            },
+                            PinError::LockedOut { seconds } => ApiError {
+                                details: Some(json!({ "retry_after_s": seconds })),
+                                ..ApiError::new(429, "locked_out", e.to_string())
+                            },
                         })
                     }
                 }

@@ -33,6 +33,9 @@ pub struct DemoOptions {
     pub platform_url: Option<String>,
     pub enrol_token: Option<String>,
     pub platform_key: Option<String>,
+    /// `[session] timeout_s` and `warning_s`, when given.
+    pub session_timeout_s: Option<u64>,
+    pub session_warning_s: Option<u64>,
 }
 
 /// A plausible value a citizen would type into `field` (for scripted visits and tests).
@@ -190,6 +193,13 @@ pub fn run(options: DemoOptions) -> anyhow::Result<()> {
         config.sync.max_backoff_s = 5;
     }
     std::fs::write(&config.catalogue.seed, crate::daemon::SAMPLE_CATALOGUE)?;
+    if let Some(t) = options.session_timeout_s {
+        config.session.timeout_s = t;
+    }
+    if let Some(w) = options.session_warning_s {
+        config.session.warning_s = w;
+    }
+    config.validate().map_err(anyhow::Error::msg).context("demo session settings")?;
     let config_path = dir.join("kioskd.toml");
     std::fs::write(&config_path, toml::to_string(&config)?)?;
 

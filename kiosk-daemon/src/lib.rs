@@ -14,7 +14,8 @@
 
 pub mod api;
 pub mod catalogue;
-pub mod client;
+/// The local API client lives in its own small crate so the UI can use it without the daemon.
+pub use kioskd_client as client;
 pub mod config;
 pub mod console;
 pub mod console_ops;

@@ -1,5 +1,5 @@
-//! A small blocking client for the local API (HTTP/1.1 over the Unix socket), for tests, the
-//! demo and tools. One request per connection; the event stream is read line by line.
+//! A small blocking client for kioskd's local API (HTTP/1.1 over the Unix socket), for the UI,
+//! tests, the demo and tools. One request per connection; the event stream is read line by line.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -113,7 +113,7 @@ impl Client {
                 break;
             }
         }
-        Ok(Events { reader })
+        Ok(Events { reader, closed: false })
     }
 }
 
@@ -171,6 +171,7 @@ fn read_response(r: &mut impl BufRead) -> Result<Response, ClientError> {
 /// Server-sent events, one `(event, data)` at a time.
 pub struct Events {
     reader: BufReader<UnixStream>,
+    closed: bool,
 }
 
 impl Events {
@@ -183,7 +184,10 @@ impl Events {
         loop {
             line.clear();
             match self.reader.read_line(&mut line) {
-                Ok(0) => return Ok(None),
+                Ok(0) => {
+                    self.closed = true;
+                    return Ok(None);
+                }
                 Ok(_) => {}
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return Ok(None),
                 Err(e) => return Err(e.into()),
@@ -197,6 +201,12 @@ impl Events {
                 return Ok(Some((event, serde_json::from_str(&data).unwrap_or(Value::Null))));
             }
         }
+    }
+
+    /// Whether the daemon closed the stream (a `None` from [`Events::next_event`] then means
+    /// the end, not a quiet moment).
+    pub fn is_closed(&self) -> bool {
+        self.closed
     }
 
     /// Waits for an event named `name` whose data satisfies `pred`.
