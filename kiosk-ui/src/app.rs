@@ -495,6 +495,7 @@ impl Ctl {
         let serial = v.get("session").and_then(Value::as_u64).unwrap_or(0);
         let state = s(&v, "state");
         let ended = matches!(state.as_str(), "idle" | "finished");
+        let new_visit = serial != self.visit.serial && !ended;
         if serial != self.visit.serial || ended {
             // A new visit, or the end of one: forget everything about the last citizen.
             self.visit = Visit { serial, ..Visit::default() };
@@ -510,8 +511,13 @@ impl Ctl {
         if !ended {
             self.card_error = None;
             self.idle_nav.clear();
-            if let Some(e) = v.get("elderly_mode").and_then(Value::as_bool) {
-                self.elderly = e;
+            let daemon_elderly = v.get("elderly_mode").and_then(Value::as_bool).unwrap_or(false);
+            if new_visit && self.elderly && !daemon_elderly {
+                // Chosen on the attract screen, before the visit began: the daemon learns it
+                // now (longer timeouts).
+                self.api.post("/v1/session/elderly", json!({ "on": true }), |c, r| c.fail(&r));
+            } else {
+                self.elderly = daemon_elderly;
             }
         }
         if state == "in_service" && self.state() != "in_service" {
@@ -551,13 +557,7 @@ impl Ctl {
     }
 
     fn browse(&mut self) {
-        let elderly = self.elderly;
-        self.api.post("/v1/session/start", json!({}), move |c, r| {
-            c.fail(&r);
-            if elderly && error_of(&r).is_none() {
-                c.api.post("/v1/session/elderly", json!({ "on": true }), |_, _| {});
-            }
-        });
+        self.api.post("/v1/session/start", json!({}), |c, r| c.fail(&r));
     }
 
     fn open_knowledge(&mut self) {
