@@ -1557,10 +1557,10 @@ KNOWLEDGE = [
     },
     {
         "id": "kn-howto-elderly-mode",
-        "title": "字太小看不清？请用“长辈模式”",
+        "title": "字太小看不清？请用“长者模式”",
         "title_en": "Text too small? Use Senior Mode",
         "category": "howto",
-        "body": "点首页上的“长辈模式”按钮，屏幕上的字会变大，颜色对比更清楚，办事步骤更少，每一步留给您的时间也更长。\n\n"
+        "body": "点首页上的“长者模式”按钮，屏幕上的字会变大，颜色对比更清楚，办事步骤更少，每一步留给您的时间也更长。\n\n"
                 "打开语音播报后，自助机会把屏幕上的提示读出来。\n\n"
                 "还是不方便的，可以请村便民服务站的协助人员陪您一起办。",
         "body_en": "Tap the \"Senior Mode\" button on the home screen: the text gets bigger, the colours clearer, there "

@@ -1359,7 +1359,20 @@ impl Ctl {
         let columns = w.get_columns().max(1) as usize;
         let per_home = columns * w.get_rows_per_page().max(1) as usize;
         let tiles = self.home_tiles();
-        let rows: Vec<TileRow> = tiles.iter().skip(page * per_home).take(per_home).cloned().collect::<Vec<_>>().chunks(columns).map(|c| TileRow { cells: model(c.to_vec()) }).collect();
+        let rows: Vec<TileRow> = tiles
+            .iter()
+            .skip(page * per_home)
+            .take(per_home)
+            .cloned()
+            .collect::<Vec<_>>()
+            .chunks(columns)
+            .map(|c| {
+                // The last row keeps the grid's column widths: invisible fillers (no code).
+                let mut cells = c.to_vec();
+                cells.resize(columns, TileData::default());
+                TileRow { cells: model(cells) }
+            })
+            .collect();
         w.set_tiles(model(rows));
         w.set_searching(self.visit.searching);
         w.set_search_text(self.visit.search.clone().into());

@@ -61,14 +61,17 @@ impl Frame {
         encoder.set_depth(png::BitDepth::Eight);
         encoder.set_compression(png::Compression::Fast);
         let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-        let bytes: Vec<u8> = self.pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        let mut bytes = Vec::with_capacity(self.pixels.len() * 3);
+        for p in &self.pixels {
+            bytes.extend_from_slice(&[p.r, p.g, p.b]);
+        }
         writer.write_image_data(&bytes).map_err(|e| e.to_string())?;
         writer.finish().map_err(|e| e.to_string())
     }
 
-    /// How many pixels differ from the background colour: a blank frame has none.
-    pub fn ink(&self) -> usize {
+    /// Whether anything differs from the first pixel's colour: a blank frame has nothing.
+    pub fn has_ink(&self) -> bool {
         let bg = self.pixels.first().copied().unwrap_or(Rgb8Pixel::new(0, 0, 0));
-        self.pixels.iter().filter(|p| (p.r, p.g, p.b) != (bg.r, bg.g, bg.b)).count()
+        self.pixels.iter().any(|p| *p != bg)
     }
 }

@@ -41,7 +41,7 @@ impl Shooter<'_> {
                     let _ = headless::render(self.window, w, h);
                     self.ui.render();
                     let frame = headless::render(self.window, w, h);
-                    if frame.ink() == 0 {
+                    if !frame.has_ink() {
                         return Err(format!("{name}: blank frame"));
                     }
                     let mode = if elderly { "elderly" } else { "normal" };
@@ -83,7 +83,7 @@ pub fn run(dir: &Path, lang: Lang) -> Result<Report, String> {
     let mut s = Shooter { ui: &ui, window: &window, dir, files: Vec::new(), base: lang };
     let w = &ui.window;
 
-    s.wait("the daemon", |ui| ui.connected() && ui.screen() == Screen::Attract)?;
+    s.wait("the daemon", |ui| ui.connected() && ui.screen() == Screen::Attract && !ui.window.get_offer().is_empty() && !ui.window.get_terminal_name().is_empty())?;
     s.shoot("attract")?;
 
     // Knowledge, without a card.

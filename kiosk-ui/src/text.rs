@@ -202,6 +202,9 @@ pub fn device_state(lang: Lang, device: &str, health: &Value) -> (String, bool) 
 pub fn count_label(lang: Lang, key: &str) -> String {
     match key {
         "view" => lang.t("浏览事项", "Items viewed").into(),
+        "start" => lang.t("开始办理", "Services started").into(),
+        "submit" => lang.t("提交办理", "Applications sent").into(),
+        "rate" => lang.t("评价", "Ratings").into(),
         "form" => lang.t("在线办理", "Applications").into(),
         "query" => lang.t("查询", "Checks").into(),
         "print" => lang.t("打印", "Prints").into(),
