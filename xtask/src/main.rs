@@ -3,9 +3,11 @@
 //! - `setup`: installs what the build and tests need on a fresh Debian machine (idempotent).
 //! - `test`: set-up, then every test in the workspace (cargo-nextest when installed), then a
 //!   compile check of the benchmarks. This is what `.ci/run` calls.
-//! - `demo [--dir DIR] [--exit]`: the main job: a complete terminal (`kioskd demo`) with both
-//!   device simulators, a scripted citizen visit through the local API, and where the receipts
-//!   went. It keeps serving until Ctrl-C unless `--exit`.
+//! - `demo [--dir DIR] [--exit]`: the main job: the platform and a complete terminal (`kioskd
+//!   demo`, both device simulators). With a display, the touchscreen UI in a window; without,
+//!   a scripted citizen visit through the local API while the UI renders every screen into PNG
+//!   files; then where the receipts and screenshots went. It keeps serving until Ctrl-C unless
+//!   `--exit`.
 //! - `bench [--out FILE]`: runs every benchmark and writes one Markdown report.
 
 use std::path::{Path, PathBuf};
@@ -64,6 +66,11 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     // The operations page is tested in a real headless browser over WebDriver.
     ("chromium", "/usr/bin/chromium"),
     ("chromium-driver", "/usr/bin/chromedriver"),
+    // kiosk-ui's linuxkms backend links libinput, libudev and libxkbcommon (found by pkg-config).
+    ("pkg-config", "/usr/bin/pkg-config"),
+    ("libinput-dev", "/usr/include/libinput.h"),
+    ("libudev-dev", "/usr/include/libudev.h"),
+    ("libxkbcommon-dev", "/usr/include/xkbcommon/xkbcommon.h"),
 ];
 
 fn setup() -> Result<()> {
@@ -267,11 +274,13 @@ fn demo(args: &[String]) -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("platform")).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let mut c = cargo();
-    c.args(["build", "--quiet", "-p", "kioskd", "-p", "kiosk-drivers", "-p", "kiosk-platform", "--bins"]);
+    c.args(["build", "--quiet", "-p", "kioskd", "-p", "kiosk-drivers", "-p", "kiosk-platform", "-p", "kiosk-ui", "--bins"]);
     run(c)?;
+    let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
     let kioskd = target.join("debug").join("kioskd");
     let platform_bin = target.join("debug").join("kiosk-platform");
+    let ui_bin = target.join("debug").join("kiosk-ui");
     let text = |p: &Path| p.to_str().map(str::to_string).ok_or("the demo folder path is not UTF-8");
 
     // The provincial platform, on a free loopback port.
@@ -321,16 +330,42 @@ fn demo(args: &[String]) -> Result<()> {
         })
     };
 
-    let mut c = Command::new(&kioskd);
-    c.args(["demo", "--dir", &text(&dir.join("terminal"))?, "--visit", "--platform-url", &url, "--enrol-token", &token, "--platform-key", &key]);
-    if args.iter().any(|a| a == "--exit") {
-        c.arg("--exit");
+    // With a display, the citizen uses the touchscreen UI in a window (its demo strip places the
+    // card and takes the paper out). Without one, the scripted visit runs through the local API
+    // while the UI renders every screen headless into PNG files.
+    let mut screenshots = None;
+    let mut c = if display {
+        println!("A display is present: the touchscreen UI opens in a window; use its 演示 (demo) buttons to place the card.");
+        let mut c = Command::new(&ui_bin);
+        c.args(["--demo", "--demo-dir", &text(&dir.join("terminal"))?, "--platform-url", &url, "--enrol-token", &token, "--platform-key", &key]);
+        c
     } else {
-        println!("(Both keep serving after the visit: Ctrl-C stops them. `cargo xtask demo --exit` stops after the visit.)");
-    }
+        let shots_dir = dir.join("screenshots");
+        println!("No display: the UI renders every screen headless into {} while the scripted visit runs.", shots_dir.display());
+        let mut s = Command::new(&ui_bin);
+        s.arg("--screenshots").arg(&shots_dir).env("KIOSKD_BIN", &kioskd).stdout(Stdio::piped()).stderr(Stdio::piped());
+        screenshots = Some(std::thread::spawn(move || match s.output() {
+            Ok(out) if out.status.success() => {
+                print!("\n[ui] {}", String::from_utf8_lossy(&out.stdout));
+            }
+            Ok(out) => eprintln!("\n[ui] the screenshots failed: {}", String::from_utf8_lossy(&out.stderr)),
+            Err(e) => eprintln!("\n[ui] cannot start kiosk-ui: {e}"),
+        }));
+        let mut c = Command::new(&kioskd);
+        c.args(["demo", "--dir", &text(&dir.join("terminal"))?, "--visit", "--platform-url", &url, "--enrol-token", &token, "--platform-key", &key]);
+        if args.iter().any(|a| a == "--exit") {
+            c.arg("--exit");
+        } else {
+            println!("(Both keep serving after the visit: Ctrl-C stops them. `cargo xtask demo --exit` stops after the visit.)");
+        }
+        c
+    };
     c.env("KIOSK_LOG", std::env::var("KIOSK_LOG").unwrap_or_else(|_| "warn".into()));
     let result = run(c);
     let _ = approver.join();
+    if let Some(shots) = screenshots {
+        let _ = shots.join();
+    }
     println!("\nOn the platform:");
     print!("{}", admin(&["terminals", "list"]).unwrap_or_default());
     print!("{}", admin(&["export", "transactions", "--format", "csv"]).unwrap_or_default());

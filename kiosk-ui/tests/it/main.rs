@@ -4,5 +4,6 @@
 
 mod assets;
 mod maintenance;
+mod screenshots;
 mod util;
 mod visit;

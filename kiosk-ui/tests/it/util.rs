@@ -12,6 +12,12 @@ use slint::ComponentHandle;
 pub const CARD_NAME: &str = "张秀英";
 pub const CARD_ID: &str = "441882195103070022";
 
+/// The `kioskd` binary, built when missing.
+pub fn kioskd() -> PathBuf {
+    ensure_kioskd();
+    kiosk_ui::demo::kioskd_binary()
+}
+
 /// Makes sure the `kioskd` binary exists next to the test binaries (a plain
 /// `cargo test -p kiosk-ui` does not build other packages' binaries).
 fn ensure_kioskd() {
