@@ -33,6 +33,8 @@ pub struct DemoOptions {
     pub platform_url: Option<String>,
     pub enrol_token: Option<String>,
     pub platform_key: Option<String>,
+    /// Stop when standard input ends (a parent process such as the UI went away).
+    pub exit_on_eof: bool,
     /// `[session] timeout_s` and `warning_s`, when given.
     pub session_timeout_s: Option<u64>,
     pub session_warning_s: Option<u64>,
@@ -243,6 +245,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     if !options.exit_after_visit {
         let (idcard, printer) = (Arc::clone(&idcard), Arc::clone(&printer));
+        let exit_on_eof = options.exit_on_eof;
         std::thread::spawn(move || {
             for line in std::io::stdin().lock().lines() {
                 let Ok(line) = line else { break };
@@ -258,6 +261,9 @@ pub fn run(options: DemoOptions) -> anyhow::Result<()> {
                     Ok(()) => println!("{{\"ok\":true}}"),
                     Err(e) => println!("{}", json!({ "ok": false, "error": e })),
                 }
+            }
+            if exit_on_eof {
+                let _ = stop_tx.send(());
             }
         });
     } else {

@@ -50,7 +50,8 @@ impl DemoTerminal {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let bin = kioskd_binary();
         let mut cmd = Command::new(&bin);
-        cmd.arg("demo").arg("--dir").arg(dir);
+        // The daemon stops when this process goes away, however it goes (its stdin closes).
+        cmd.arg("demo").arg("--exit-on-eof").arg("--dir").arg(dir);
         let pairs = [
             ("--platform-url", settings.platform_url.clone()),
             ("--enrol-token", settings.enrol_token.clone()),

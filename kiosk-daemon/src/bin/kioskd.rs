@@ -43,6 +43,9 @@ enum Command {
         enrol_token: Option<String>,
         #[arg(long)]
         platform_key: Option<String>,
+        /// Stop when standard input ends (for a parent process that drives the simulators).
+        #[arg(long)]
+        exit_on_eof: bool,
         /// Inactivity timeout of a visit, in seconds (tests of the countdown use a short one).
         #[arg(long)]
         session_timeout_s: Option<u64>,
@@ -87,9 +90,9 @@ fn main() -> ExitCode {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             rt.block_on(kioskd::daemon::run(c, Some(config.clone()), kioskd::daemon::signal()))
         }),
-        Command::Demo { dir, visit, exit, platform_url, enrol_token, platform_key, session_timeout_s, session_warning_s } => {
+        Command::Demo { dir, visit, exit, platform_url, enrol_token, platform_key, exit_on_eof, session_timeout_s, session_warning_s } => {
             let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("kioskd-demo-{}", std::process::id())));
-            kioskd::demo::run(kioskd::demo::DemoOptions { dir, visit, exit_after_visit: exit, platform_url, enrol_token, platform_key, session_timeout_s, session_warning_s })
+            kioskd::demo::run(kioskd::demo::DemoOptions { dir, visit, exit_after_visit: exit, platform_url, enrol_token, platform_key, exit_on_eof, session_timeout_s, session_warning_s })
         }
         Command::ConsoleCode { config } => kioskd::config::Config::load(&config).map_err(anyhow::Error::from).and_then(|c| {
             let mut line = String::new();
