@@ -91,9 +91,11 @@ pub fn parse(output: &str) -> Result<Vec<Section>> {
                 return Err(format!("{}: a figure without its baseline: {t}", section.title));
             }
             section.rows.push(c);
-        } else {
+        } else if t.starts_with('(') {
             section.notes.push(t.to_string());
         }
+        // Anything else is chatter: libtest's "running N tests" / "test result" lines from the
+        // library targets `cargo bench` also runs, progress dots.
     }
     for e in EXPECTED {
         if (e.required)() && !sections.iter().any(|s| s.title.starts_with(e.title)) {
@@ -192,6 +194,14 @@ mod tests {
         let r = report(&s, "test");
         assert!(r.contains("| card read | 21.3 ms | wire time | 20.1 ms | 1.06× |"));
         assert!(r.contains("4 sections, 4 figures"));
+    }
+
+    #[test]
+    fn libtest_chatter_between_sections_stays_out_of_the_report() {
+        let noisy = SAMPLE.replace("## kioskd benchmarks", "running 3 tests\n\niii\n\ntest result: ok. 0 passed; 0 failed; 3 ignored\n\n(a note)\n## kioskd benchmarks");
+        let r = report(&parse(&noisy).unwrap(), "test");
+        assert!(!r.contains("running 3 tests") && !r.contains("test result") && !r.contains("\niii\n"), "{r}");
+        assert!(r.contains("(a note)"));
     }
 
     #[test]
