@@ -297,7 +297,7 @@ fn reset(s: TcpStream) {
 
 fn pick(shared: &Shared) -> (Fault, u64) {
     let mut rng = shared.rng.lock().unwrap_or_else(|e| e.into_inner());
-    let extra = rng.next();
+    let extra = rng.next_u64();
     if !shared.chaos.load(Ordering::SeqCst) || rng.below(1000) >= shared.fault_per_mille.load(Ordering::SeqCst) {
         return (Fault::Pass, extra);
     }

@@ -458,7 +458,7 @@ pub fn run(o: &Options) -> anyhow::Result<Summary> {
     admin.post_json("/admin/v1/config", &json!({ "heartbeat_s": 10 })).map_err(|e| anyhow!("setting the heartbeat: {e}"))?;
     let platform_key = admin.get_json("/admin/v1/platform-key").map_err(|e| anyhow!("{e}"))?["public_key"].as_str().unwrap_or_default().to_string();
 
-    let proxy = Arc::new(FaultProxy::start(addr, rng.next())?);
+    let proxy = Arc::new(FaultProxy::start(addr, rng.next_u64())?);
     let mut terminals = Vec::new();
     for i in 0..o.terminals {
         let t = admin.create_token("4418", true, None, &format!("soak terminal {i}")).map_err(|e| anyhow!("enrolment token: {e}"))?;
@@ -517,7 +517,7 @@ pub fn run(o: &Options) -> anyhow::Result<Summary> {
     let problems = Arc::new(Mutex::new(Vec::<String>::new()));
     {
         let (terminals, platform, memory, events, chaos, problems) = (Arc::clone(&terminals), Arc::clone(&platform), Arc::clone(&memory), Arc::clone(&events), Arc::clone(&chaos), Arc::clone(&problems));
-        let mut rng = Rng::new(rng.next());
+        let mut rng = Rng::new(rng.next_u64());
         threads.push(std::thread::spawn(move || {
             while chaos.load(Ordering::SeqCst) {
                 std::thread::sleep(rng.millis(1500, 4000));
@@ -556,7 +556,7 @@ pub fn run(o: &Options) -> anyhow::Result<Summary> {
     // Device chaos: paper out, reader unplugged.
     {
         let (terminals, events, chaos, problems) = (Arc::clone(&terminals), Arc::clone(&events), Arc::clone(&chaos), Arc::clone(&problems));
-        let mut rng = Rng::new(rng.next());
+        let mut rng = Rng::new(rng.next_u64());
         threads.push(std::thread::spawn(move || {
             while chaos.load(Ordering::SeqCst) {
                 std::thread::sleep(rng.millis(1000, 3000));

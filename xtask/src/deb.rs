@@ -124,7 +124,7 @@ pub fn package(target: Option<&str>) -> Result<Vec<PathBuf>> {
             return Err(format!("{shown} failed: {}\n{}", o.status, String::from_utf8_lossy(&o.stderr)));
         }
         // cargo deb prints the path of the package it wrote.
-        let path = String::from_utf8_lossy(&o.stdout).lines().map(str::trim).filter(|l| l.ends_with(".deb")).last().map(PathBuf::from);
+        let path = String::from_utf8_lossy(&o.stdout).lines().map(str::trim).rfind(|l| l.ends_with(".deb")).map(PathBuf::from);
         let path = path.ok_or_else(|| format!("{shown} did not say which package it wrote"))?;
         if !path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{}_", d.deb))) {
             return Err(format!("{} is not a {} package", path.display(), d.deb));

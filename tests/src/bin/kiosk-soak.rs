@@ -24,8 +24,14 @@ fn main() -> ExitCode {
             ("--terminals", Some(v)) => v.parse().ok().filter(|n| (1..=64).contains(n)).map(|n| o.terminals = n),
             ("--seconds", Some(v)) => v.parse().ok().filter(|s| (1..=86_400).contains(s)).map(|s| o.seconds = s),
             ("--seed", Some(v)) => v.parse().ok().map(|s| o.seed = s),
-            ("--bin-dir", Some(v)) => Some(o.bin_dir = PathBuf::from(v)),
-            ("--work-dir", Some(v)) => Some(o.work_dir = PathBuf::from(v)),
+            ("--bin-dir", Some(v)) => {
+                o.bin_dir = PathBuf::from(v);
+                Some(())
+            }
+            ("--work-dir", Some(v)) => {
+                o.work_dir = PathBuf::from(v);
+                Some(())
+            }
             ("--keep", _) => {
                 o.keep = true;
                 i += 1;
