@@ -8,7 +8,13 @@
 //!   a scripted citizen visit through the local API while the UI renders every screen into PNG
 //!   files; then where the receipts and screenshots went. It keeps serving until Ctrl-C unless
 //!   `--exit`.
-//! - `bench [--out FILE]`: runs every benchmark and writes one Markdown report.
+//! - `bench [--out FILE]`: runs every benchmark and writes one Markdown report (`bench.rs`).
+//! - `package [--target T]`: the Debian packages, release build, into `target/debian/` (`deb.rs`).
+//! - `cross`: kioskd, kiosk-hw and kiosk-platform for aarch64, checked, and their packages.
+//! - `soak [--terminals N] [--seconds S] [--seed X]`: the chaos soak (`tests/`, release build).
+
+mod bench;
+mod deb;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -21,9 +27,18 @@ fn main() -> ExitCode {
         Some("setup") => setup(),
         Some("test") => test(&args[1..]),
         Some("demo") => demo(&args[1..]),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("package") => deb::package(flag(&args[1..], "--target")).map(|debs| {
+            for d in debs {
+                println!("{}", d.display());
+            }
+        }),
+        Some("cross") => deb::cross(),
+        Some("soak") => soak(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <setup | test | demo [--dir DIR] [--exit] | bench [--out FILE]>");
+            eprintln!(
+                "usage: cargo xtask <setup | test | demo [--dir DIR] [--exit] | bench [--out FILE] | package [--target T] | cross | soak [--terminals N] [--seconds S] [--seed X]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -38,6 +53,11 @@ fn main() -> ExitCode {
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Cargo's target folder (CARGO_TARGET_DIR when set).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).map(|p| if p.is_absolute() { p } else { root().join(p) }).unwrap_or_else(|| root().join("target"))
 }
 
 fn cargo() -> Command {
@@ -71,10 +91,20 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("libinput-dev", "/usr/include/libinput.h"),
     ("libudev-dev", "/usr/include/libudev.h"),
     ("libxkbcommon-dev", "/usr/include/xkbcommon/xkbcommon.h"),
+    // cargo-deb computes the packages' Depends with dpkg-shlibdeps; the packaging test reads
+    // them with dpkg-deb and checks the maintainer scripts with shellcheck.
+    ("dpkg-dev", "/usr/bin/dpkg-shlibdeps"),
+    ("shellcheck", "/usr/bin/shellcheck"),
+    ("file", "/usr/bin/file"),
 ];
 
 fn setup() -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES.iter().filter(|(_, probe)| !Path::new(probe).exists()).map(|(p, _)| *p).collect();
+    apt_install(APT_PACKAGES)
+}
+
+/// Installs those of `packages` (name, a path that shows it is there) that are missing.
+fn apt_install(packages: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = packages.iter().filter(|(_, probe)| !Path::new(probe).exists()).map(|(p, _)| *p).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -93,17 +123,22 @@ fn setup() -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     setup()?;
+    // The release packages (host and aarch64) and the aarch64 cross build come first: the
+    // packaging test in tests/ reads the .deb files from target/debian/.
+    deb::package(None)?;
+    deb::cross()?;
+    let deb_dir = target_dir().join("debian");
     // The platform's tests run on SQLite and on this PostgreSQL server (one fresh database per
     // test); with CI=true they fail when KIOSK_TEST_POSTGRES is missing.
     let (postgres_url, _server) = test_postgres()?;
     if have("cargo-nextest", "--version") || have("cargo", "nextest") {
         let mut c = cargo();
-        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(extra).env("KIOSK_TEST_POSTGRES", &postgres_url);
+        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(extra).env("KIOSK_TEST_POSTGRES", &postgres_url).env("KIOSK_TEST_DEB_DIR", &deb_dir);
         run(c)?;
     } else {
         eprintln!("xtask: cargo-nextest not installed; using cargo test");
         let mut c = cargo();
-        c.args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("KIOSK_TEST_POSTGRES", &postgres_url);
+        c.args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("KIOSK_TEST_POSTGRES", &postgres_url).env("KIOSK_TEST_DEB_DIR", &deb_dir);
         run(c)?;
     }
     // Doc examples, and the benchmarks must keep compiling even though tests do not time them.
@@ -213,27 +248,15 @@ fn test_postgres() -> Result<(String, Option<PgServer>)> {
     Ok((url, Some(PgServer { pg_ctl: bin.join("pg_ctl"), data })))
 }
 
-fn bench(args: &[String]) -> Result<()> {
-    let out = flag(args, "--out").map(PathBuf::from);
-    setup()?;
-    // The platform's benchmarks also run on PostgreSQL.
-    let (postgres_url, _server) = test_postgres()?;
+/// `cargo xtask soak`: the chaos soak of `tests/` (crate kiosk-e2e) on release binaries.
+fn soak(args: &[String]) -> Result<()> {
     let mut c = cargo();
-    c.args(["bench", "--workspace", "--benches", "--quiet"]).env("KIOSK_TEST_POSTGRES", &postgres_url).stdout(Stdio::piped());
-    eprintln!("xtask: running cargo bench --workspace --benches");
-    let output = c.output().map_err(|e| format!("cannot run cargo bench: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo bench failed: {}", output.status));
-    }
-    let report = String::from_utf8_lossy(&output.stdout).into_owned();
-    match out {
-        Some(path) => {
-            std::fs::write(&path, &report).map_err(|e| format!("writing {}: {e}", path.display()))?;
-            eprintln!("xtask: benchmark report written to {}", path.display());
-        }
-        None => print!("{report}"),
-    }
-    Ok(())
+    c.args(["build", "--release", "--bins", "--quiet", "-p", "kioskd", "-p", "kiosk-platform", "-p", "kiosk-e2e"]);
+    run(c)?;
+    let bin_dir = target_dir().join("release");
+    let mut c = Command::new(bin_dir.join("kiosk-soak"));
+    c.arg("--bin-dir").arg(&bin_dir).args(args);
+    run(c)
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -277,10 +300,9 @@ fn demo(args: &[String]) -> Result<()> {
     c.args(["build", "--quiet", "-p", "kioskd", "-p", "kiosk-drivers", "-p", "kiosk-platform", "-p", "kiosk-ui", "--bins"]);
     run(c)?;
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let kioskd = target.join("debug").join("kioskd");
-    let platform_bin = target.join("debug").join("kiosk-platform");
-    let ui_bin = target.join("debug").join("kiosk-ui");
+    let kioskd = target_dir().join("debug").join("kioskd");
+    let platform_bin = target_dir().join("debug").join("kiosk-platform");
+    let ui_bin = target_dir().join("debug").join("kiosk-ui");
     let text = |p: &Path| p.to_str().map(str::to_string).ok_or("the demo folder path is not UTF-8");
 
     // The provincial platform, on a free loopback port.
