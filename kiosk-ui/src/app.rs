@@ -64,7 +64,8 @@ pub const DEMO_CARD: &str = include_str!("../../assets/demo/card-resident.json")
 
 #[derive(Debug, Clone, PartialEq)]
 enum Nav {
-    Items { title: String, items: Vec<Value> },
+    /// A category's items (`category` set) or search results (`title` set).
+    Items { category: Option<String>, title: String, items: Vec<Value> },
     Guide(Value),
     Knowledge,
     Article(usize),
@@ -591,12 +592,11 @@ impl Ctl {
     }
 
     fn open_category(&mut self, code: String) {
-        let title = self.categories.iter().find(|c| s(c, "code") == code).map(|c| self.lang.pick(c, "name")).unwrap_or_default();
-        self.api.get(format!("/v1/items?category={code}"), move |c, r| {
+        self.api.get(format!("/v1/items?category={}", urlencode(&code)), move |c, r| {
             c.fail(&r);
             if let Ok(r) = r.filter_ok() {
                 let items = r.body.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-                c.visit.nav.push(Nav::Items { title, items });
+                c.visit.nav.push(Nav::Items { category: Some(code), title: String::new(), items });
                 c.visit.page = 0;
             }
         });
@@ -625,13 +625,12 @@ impl Ctl {
             self.visit.searching = false;
             return;
         }
-        let title = format!("{}{}", self.lang.t("搜索：", "Search: "), q);
         self.api.get(format!("/v1/search?q={}", urlencode(&q)), move |c, r| {
             c.fail(&r);
             if let Ok(r) = r.filter_ok() {
                 let items = r.body.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
                 c.visit.searching = false;
-                c.visit.nav.push(Nav::Items { title, items });
+                c.visit.nav.push(Nav::Items { category: None, title: q, items });
                 c.visit.page = 0;
             }
         });
@@ -1379,8 +1378,12 @@ impl Ctl {
         let per_list = self.per_page_list();
         let nav = if self.in_visit() { self.visit.nav.last().cloned() } else { self.idle_nav.last().cloned() };
         match &nav {
-            Some(Nav::Items { title, items }) => {
-                w.set_list_title(title.clone().into());
+            Some(Nav::Items { category, title, items }) => {
+                let title = match category {
+                    Some(code) => self.categories.iter().find(|c| &s(c, "code") == code).map(|c| lang.pick(c, "name")).unwrap_or_default(),
+                    None => format!("{}{}", lang.t("搜索：", "Search: "), title),
+                };
+                w.set_list_title(title.into());
                 w.set_list(model(items.iter().skip(page * per_list).take(per_list).map(|i| self.item_tile(i)).collect()));
             }
             Some(Nav::Knowledge) => {
@@ -1391,7 +1394,13 @@ impl Ctl {
                         .skip(page * per_list)
                         .take(per_list)
                         .enumerate()
-                        .map(|(i, k)| TileData { code: i.to_string().into(), name: lang.pick(k, "title").into(), detail: s(k, "category").into(), note: SharedString::new(), enabled: true })
+                        .map(|(i, k)| TileData {
+                            code: i.to_string().into(),
+                            name: lang.pick(k, "title").into(),
+                            detail: text::knowledge_category(lang, &s(k, "category")).into(),
+                            note: SharedString::new(),
+                            enabled: true,
+                        })
                         .collect(),
                 ));
             }
@@ -1408,7 +1417,7 @@ impl Ctl {
                     w.set_article(ArticleData {
                         id: s(k, "id").into(),
                         title: lang.pick(k, "title").into(),
-                        category: s(k, "category").into(),
+                        category: text::knowledge_category(lang, &s(k, "category")).into(),
                         body: lang.pick(k, "body").into(),
                         has_picture: picture.is_some(),
                         picture: picture.unwrap_or_default(),

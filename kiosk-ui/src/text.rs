@@ -198,6 +198,17 @@ pub fn device_state(lang: Lang, device: &str, health: &Value) -> (String, bool) 
     (words, ok)
 }
 
+/// A knowledge entry's category, in words.
+pub fn knowledge_category(lang: Lang, code: &str) -> String {
+    match code {
+        "anti_fraud" => lang.t("防诈骗提醒", "Anti-fraud advice").into(),
+        "policy" => lang.t("政策解读", "Policy explained").into(),
+        "notice" => lang.t("通知公告", "Notice").into(),
+        "howto" => lang.t("使用指引", "How to use this terminal").into(),
+        other => other.to_string(),
+    }
+}
+
 /// The names of the day's usage counters.
 pub fn count_label(lang: Lang, key: &str) -> String {
     match key {
