@@ -366,6 +366,13 @@ fn strings(v: impl IntoIterator<Item = String>) -> ModelRc<SharedString> {
     model(v.into_iter().map(SharedString::from).collect())
 }
 
+/// The per-field problems of a rejected form (`details.problems` or `problems`: `key`, `problem`).
+fn problems_of(r: &Result<Response, ClientError>) -> Option<impl Iterator<Item = (String, String)> + '_> {
+    let body = &r.as_ref().ok()?.body;
+    let problems = body.get("details").and_then(|d| d.get("problems")).or_else(|| body.get("problems"))?.as_array()?;
+    Some(problems.iter().map(|p| (s(p, "key"), s(p, "problem"))))
+}
+
 /// The error code of a failed API answer (`{"error": …}`), or the transport failure.
 fn error_of(r: &Result<Response, ClientError>) -> Option<String> {
     match r {
@@ -650,8 +657,9 @@ impl Ctl {
                     c.set_session(r.body);
                 }
                 // A form with nothing left to type goes straight to the confirmation.
-                if c.form_fields().iter().all(|f| f.locked || f.input == "choice" && !f.required) {
-                    c.visit.confirming = !c.form_fields().is_empty() || s(&item, "kind") != "form";
+                let fields = c.form_fields();
+                if fields.iter().all(|f| f.locked || f.input == "choice" && !f.required) {
+                    c.visit.confirming = !fields.is_empty() || s(&item, "kind") != "form";
                 }
             }
         });
@@ -931,12 +939,8 @@ impl Ctl {
             }
         }
         self.api.post("/v1/session/fields", json!({ "fields": values }), |c, r| {
-            if let Ok(resp) = &r {
-                if let Some(problems) = resp.body.get("details").and_then(|d| d.get("problems")).or_else(|| resp.body.get("problems")).and_then(Value::as_array) {
-                    for p in problems {
-                        c.visit.errors.insert(s(p, "key"), s(p, "problem"));
-                    }
-                }
+            if let Some(problems) = problems_of(&r) {
+                c.visit.errors.extend(problems);
             }
             if error_of(&r).is_some() && c.visit.errors.is_empty() {
                 c.fail(&r);
@@ -949,15 +953,10 @@ impl Ctl {
 
     fn confirm_submit(&mut self) {
         self.api.post("/v1/session/submit", json!({}), |c, r| {
-            if let Ok(resp) = &r {
-                if let Some(problems) = resp.body.get("details").and_then(|d| d.get("problems")).or_else(|| resp.body.get("problems")).and_then(Value::as_array) {
-                    c.visit.errors.clear();
-                    for p in problems {
-                        c.visit.errors.insert(s(p, "key"), s(p, "problem"));
-                    }
-                    c.visit.confirming = false;
-                    return;
-                }
+            if let Some(problems) = problems_of(&r) {
+                c.visit.errors = problems.collect();
+                c.visit.confirming = false;
+                return;
             }
             c.fail(&r);
         });
@@ -1452,13 +1451,9 @@ impl Ctl {
                 String::new()
             };
             w.set_item_blocked(blocked.into());
-            w.set_fields(model(self.form_fields()));
-            let summary: Vec<KeyValue> = self
-                .form_fields()
-                .into_iter()
-                .filter(|f| !f.value.is_empty())
-                .map(|f| KeyValue { key: f.label, value: f.value })
-                .collect();
+            let fields = self.form_fields();
+            let summary: Vec<KeyValue> = fields.iter().filter(|f| !f.value.is_empty()).map(|f| KeyValue { key: f.label.clone(), value: f.value.clone() }).collect();
+            w.set_fields(model(fields));
             w.set_summary(model(summary));
             let result = item.get("form").map(|f| lang.pick(f, "result")).filter(|r| !r.is_empty());
             let from_daemon = s(&self.session, "result");

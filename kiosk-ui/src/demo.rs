@@ -120,7 +120,7 @@ impl DemoTerminal {
 impl Drop for DemoTerminal {
     fn drop(&mut self) {
         // SIGTERM first, so the daemon shuts down cleanly and removes its socket.
-        unsafe_kill(self.child.id());
+        terminate(self.child.id());
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -133,6 +133,6 @@ impl Drop for DemoTerminal {
     }
 }
 
-fn unsafe_kill(pid: u32) {
+fn terminate(pid: u32) {
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
 }
